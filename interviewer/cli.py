@@ -1,0 +1,335 @@
+"""The `interviewer` command line.
+
+Every command loads Settings once (command-line options > INTERVIEWER_* environment > config file > defaults)
+and imports heavy modules only inside the command that needs them, so `interviewer --help` stays instant.
+An InterviewerError becomes a titled message on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from interviewer.config import Settings, load_settings_with_origins
+from interviewer.errors import InterviewerError, PackError
+
+app = typer.Typer(
+    name="interviewer",
+    help="An offline mock interviewer for LLM and generative-AI engineering interviews.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+packs_app = typer.Typer(help="List, validate, scaffold and describe question packs.", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+app.add_typer(packs_app, name="packs")
+app.add_typer(config_app, name="config")
+app.add_typer(eval_app, name="eval")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="A TOML config file (default: the platform config dir).")
+]
+
+
+class _State:
+    config_file: Path | None = None
+
+    def settings(self, **overrides: object) -> Settings:
+        return load_settings_with_origins(self.config_file, **overrides).settings
+
+
+state = _State()
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+) -> None:
+    """Run with no command to start an interview (the terminal UI arrives in a later release)."""
+    state.config_file = config
+    if ctx.invoked_subcommand is None:
+        out.print(
+            "[bold]interviewer[/bold]: the full-screen terminal UI is not available in this version yet.\n"
+            "What works today:\n"
+            "  interviewer search \"how does HNSW work\"   look something up in the knowledge base\n"
+            "  interviewer packs list                     the question packs and their topics\n"
+            "  interviewer eval retrieval                 measure retrieval quality\n"
+            "Run `interviewer --help` for every command."
+        )
+
+
+# --- config -----------------------------------------------------------------------------------------------
+
+
+@config_app.command("show")
+def config_show(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Print every effective setting and where its value came from."""
+    loaded = load_settings_with_origins(state.config_file)
+    values = loaded.settings.model_dump(mode="json")
+    if loaded.settings.model_path is None:
+        values["model_path"] = "(bundled SmolLM2-135M-Instruct)"
+    if as_json:
+        payload = {
+            "config_file": str(loaded.config_file),
+            "config_file_exists": loaded.config_file.is_file(),
+            "settings": {name: {"value": values[name], "from": loaded.origins[name]} for name in values},
+        }
+        out.print_json(json.dumps(payload))
+        return
+    exists = "" if loaded.config_file.is_file() else "  (not present: defaults apply)"
+    out.print(f"config file: {loaded.config_file}{exists}")
+    width = max(len(name) for name in values)
+    for name, value in values.items():
+        out.print(f"{name.ljust(width)}  {value}  [dim]({loaded.origins[name]})[/dim]")
+
+
+# --- packs ------------------------------------------------------------------------------------------------
+
+
+def _catalog(settings: Settings):  # type: ignore[no-untyped-def]
+    from interviewer.packs import discover_packs
+    from interviewer.resources import builtin_packs_dir
+
+    return discover_packs(builtin_packs_dir(), settings.user_packs_path)
+
+
+def _known_sections(settings: Settings, extra_docs: list[Path]) -> dict[str, set[str]]:
+    """file name -> its headings, over the built-in documents plus the given ones."""
+    from interviewer.documents import find_documents, load_document, section_titles
+    from interviewer.resources import builtin_docs_dir
+
+    sections: dict[str, set[str]] = {}
+    for path, name in find_documents(builtin_docs_dir()):
+        sections[name] = section_titles(load_document(path))
+    for path in extra_docs:
+        if path.is_file():
+            sections[path.name] = section_titles(load_document(path))
+    return sections
+
+
+@packs_app.command("validate")
+def packs_validate(
+    paths: Annotated[list[Path], typer.Argument(help="Pack files (or folders of packs) to check.")],
+) -> None:
+    """Check pack files; print every problem as file:line:column: message."""
+    from interviewer.packs import LoadedPack, check_section_references, pack_files, validate_pack_file
+
+    settings = state.settings()
+    files: list[Path] = []
+    for path in paths:
+        files.extend(pack_files(path) if path.is_dir() else [path])
+    if not files:
+        raise PackError("no .yaml pack files found in the given paths", "Nothing to validate")
+    failed = 0
+    for path in files:
+        pack, problems = validate_pack_file(path)
+        if pack is not None:
+            loaded = LoadedPack(pack, path, builtin=False)
+            problems = check_section_references(loaded, _known_sections(settings, loaded.document_paths()))
+        for problem in problems:
+            err.print(str(problem), markup=False)
+        if problems:
+            failed += 1
+        else:
+            assert pack is not None
+            out.print(f"{path}: ok ({len(pack.questions)} questions, {len(pack.topics)} topics)", markup=False)
+    if failed:
+        err.print(f"{failed} of {len(files)} pack file(s) have problems", markup=False)
+        raise typer.Exit(1)
+
+
+@packs_app.command("list")
+def packs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the built-in and user packs with their topics; report packs that were skipped."""
+    settings = state.settings()
+    catalog = _catalog(settings)
+    rows = []
+    for loaded in catalog.packs:
+        pack = loaded.pack
+        counts = {topic.id: sum(q.topic == topic.id for q in pack.questions) for topic in pack.topics}
+        rows.append(
+            {
+                "name": pack.name,
+                "title": pack.title,
+                "version": pack.version,
+                "questions": len(pack.questions),
+                "topics": counts,
+                "origin": "built-in" if loaded.builtin else "user",
+                "path": str(loaded.path),
+            }
+        )
+    if as_json:
+        out.print_json(json.dumps({"packs": rows, "skipped": [e.message for e in catalog.skipped]}))
+    else:
+        for row in rows:
+            out.print(
+                f"[bold]{row['name']}[/bold]  {row['title']}  v{row['version']}  "
+                f"{row['questions']} questions  ({row['origin']})"
+            )
+            topics = row["topics"]
+            assert isinstance(topics, dict)
+            out.print("  topics: " + ", ".join(f"{t} ({n})" for t, n in topics.items()), markup=False)
+        if not rows:
+            out.print("No packs found.")
+        out.print(f"[dim]Your own packs go in {settings.user_packs_path}[/dim]")
+    for skipped in catalog.skipped:
+        err.print(f"Skipped a broken pack:\n{skipped.message}", markup=False)
+
+
+@packs_app.command("schema")
+def packs_schema() -> None:
+    """Print the pack JSON Schema (point your editor's YAML plugin at it)."""
+    from interviewer.packs import pack_json_schema
+
+    sys.stdout.write(pack_json_schema() + "\n")
+
+
+@packs_app.command("new")
+def packs_new(
+    name: Annotated[str, typer.Argument(help="Pack name: lowercase letters, digits and '-'.")],
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Where to write it (default: your packs folder).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a small valid pack to start from."""
+    from interviewer.packs import scaffold_pack
+
+    settings = state.settings()
+    text = scaffold_pack(name)
+    target = out_path or settings.user_packs_path / f"{name}.yaml"
+    if target.exists() and not force:
+        raise PackError(f"{target} already exists; pass --force to overwrite it", "Pack exists")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    out.print(f"Wrote {target}. Edit it, then check it with: interviewer packs validate {target}", markup=False)
+
+
+# --- knowledge store --------------------------------------------------------------------------------------
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Extra .md/.txt files or folders to add to the knowledge base.")
+    ] = None,
+    only: Annotated[bool, typer.Option("--only", help="Ingest only PATHS, not the built-in documents.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the store and build it again.")] = False,
+    store_dir: Annotated[Path | None, typer.Option("--store", help="Store folder (default: from settings).")] = None,
+) -> None:
+    """Build or refresh the knowledge store (unchanged files are skipped)."""
+    from interviewer.embeddings import default_embedder
+    from interviewer.ingest import default_roots, ingest
+
+    settings = state.settings(store_dir=store_dir)
+    extra = list(paths or [])
+    if only and not extra:
+        raise InterviewerError("--only needs at least one PATH to ingest", "Nothing to ingest")
+    roots = extra if only else default_roots(_catalog(settings)) + extra
+    embedder = default_embedder()
+
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn("Embedding chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("embed", total=None)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            report = ingest(roots, settings.store_path, embedder, rebuild=rebuild, on_progress=on_progress)
+    else:
+        report = ingest(roots, settings.store_path, embedder, rebuild=rebuild)
+    for note in report.notes:
+        err.print(f"Note: {note}", markup=False)
+    for skipped in report.skipped:
+        err.print(f"Skipped: {skipped}", markup=False)
+    out.print(report.summary(), markup=False)
+
+
+def _retriever(settings: Settings):  # type: ignore[no-untyped-def]
+    from interviewer.embeddings import default_embedder
+    from interviewer.retrieval import HybridRetriever
+    from interviewer.store import KnowledgeStore
+
+    embedder = default_embedder()
+    return HybridRetriever(KnowledgeStore.open_for_query(settings.store_path, embedder), embedder)
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="What to look up.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many chunks to show.")] = 5,
+    topic: Annotated[list[str] | None, typer.Option("--topic", help="Only this topic (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: a list of results.")] = False,
+    store_dir: Annotated[Path | None, typer.Option("--store", help="Store folder (default: from settings).")] = None,
+) -> None:
+    """Search the knowledge base (dense + BM25, fused)."""
+    settings = state.settings(store_dir=store_dir)
+    results = _retriever(settings).search(query, k=k, topics=topic or None)
+    if as_json:
+        sys.stdout.write(json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False) + "\n")
+        return
+    if not results:
+        out.print("No matching reference material.")
+    for rank, result in enumerate(results, start=1):
+        out.print(f"[bold]{rank}. {result.source}[/bold]  [cyan]{result.heading}[/cyan]  [dim]score {result.score:.4f}[/dim]")
+        out.print(result.text, markup=False)
+        out.print()
+
+
+# --- evaluation -------------------------------------------------------------------------------------------
+
+
+@eval_app.command("retrieval")
+def eval_retrieval_command(
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="query<TAB>pattern file.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Cut-off for recall@k.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store_dir: Annotated[Path | None, typer.Option("--store", help="Store folder (default: from settings).")] = None,
+) -> None:
+    """Print recall@1, recall@k and MRR of the retriever on a query set."""
+    from interviewer.eval_retrieval import default_retrieval_dataset, evaluate_retrieval, load_retrieval_dataset
+
+    settings = state.settings(store_dir=store_dir)
+    cases = load_retrieval_dataset(dataset or default_retrieval_dataset())
+    report = evaluate_retrieval(_retriever(settings), cases, k=k)
+    if as_json:
+        out.print_json(json.dumps(report.as_json()))
+        return
+    out.print(
+        f"queries {report.cases}  recall@1 {report.recall_at_1:.3f}  recall@{k} {report.recall_at_k:.3f}  "
+        f"MRR {report.mrr:.3f}",
+        markup=False,
+    )
+    for miss in report.misses:
+        out.print(f"  miss (line {miss['line']}): {miss['query']}  -> top: {miss['top']}", markup=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except InterviewerError as exc:
+        err.print(f"[bold red]Error: {exc.title}[/bold red]")
+        err.print(exc.message, markup=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

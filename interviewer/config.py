@@ -1,0 +1,161 @@
+"""The one place settings come from.
+
+`Settings` holds every tunable path and number. Values come, highest precedence first, from the command line
+(keyword overrides), INTERVIEWER_* environment variables, a TOML config file (INTERVIEWER_CONFIG, else
+config.toml in the platform config dir), and the defaults here. `load_settings()` also records where each
+value came from, for `interviewer config show`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from interviewer.errors import ConfigError
+
+APP_NAME = "interviewer"
+ENV_PREFIX = "INTERVIEWER_"
+CONFIG_ENV = "INTERVIEWER_CONFIG"
+
+# The config file in force while Settings is being built (pydantic-settings builds sources inside __init__).
+_config_file_in_use: ContextVar[Path | None] = ContextVar("_config_file_in_use", default=None)
+
+
+def default_config_file() -> Path:
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def _default_threads() -> int:
+    return max(1, min(os.cpu_count() or 2, 8))
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Paths left unset derive from `data_dir`."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)),
+        description="Where history, sessions, user packs and the knowledge store live.",
+    )
+    store_dir: Path | None = Field(default=None, description="Chroma knowledge store (default: DATA_DIR/store).")
+    packs_dir: Path | None = Field(default=None, description="Your own question packs (default: DATA_DIR/packs).")
+    model_path: Path | None = Field(
+        default=None, description="A GGUF chat model (default: the bundled SmolLM2-135M-Instruct)."
+    )
+    n_ctx: int = Field(default=4096, ge=512, le=131072, description="LLM context size in tokens.")
+    n_threads: int = Field(default_factory=_default_threads, ge=1, le=256, description="CPU threads for the LLM.")
+    seed: int = Field(default=0, description="Sampling seed: the same inputs give the same output.")
+    retrieval_k: int = Field(default=5, ge=1, le=50, description="Reference chunks retrieved per question.")
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser()
+        if self.store_dir is None:
+            self.store_dir = self.data_dir / "store"
+        if self.packs_dir is None:
+            self.packs_dir = self.data_dir / "packs"
+        self.store_dir = self.store_dir.expanduser()
+        self.packs_dir = self.packs_dir.expanduser()
+        if self.model_path is not None:
+            self.model_path = self.model_path.expanduser()
+        return self
+
+    @property
+    def store_path(self) -> Path:
+        assert self.store_dir is not None  # set by _derive_paths
+        return self.store_dir
+
+    @property
+    def user_packs_path(self) -> Path:
+        assert self.packs_dir is not None  # set by _derive_paths
+        return self.packs_dir
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = _config_file_in_use.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file is not None and config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+class LoadedSettings:
+    """Settings plus where each value came from ("default", "config file ...", "env ...", "command line")."""
+
+    def __init__(self, settings: Settings, origins: dict[str, str], config_file: Path) -> None:
+        self.settings = settings
+        self.origins = origins
+        self.config_file = config_file
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}. Fix the file or remove it to use the defaults.") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def load_settings_with_origins(config_file: Path | None = None, **overrides: Any) -> LoadedSettings:
+    """Build Settings from overrides > environment > config file > defaults, remembering each value's origin."""
+    path = config_file if config_file is not None else default_config_file()
+    file_values = _read_config_file(path)
+    given = {key: value for key, value in overrides.items() if value is not None}
+    token = _config_file_in_use.set(path)
+    try:
+        settings = Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings ({problems}). Check {path} and the INTERVIEWER_* environment variables."
+        ) from exc
+    finally:
+        _config_file_in_use.reset(token)
+
+    origins: dict[str, str] = {}
+    for name in Settings.model_fields:
+        env_name = f"{ENV_PREFIX}{name.upper()}"
+        if name in given:
+            origins[name] = "command line"
+        elif env_name in os.environ:
+            origins[name] = f"env {env_name}"
+        elif name in file_values:
+            origins[name] = f"config file {path}"
+        elif name in ("store_dir", "packs_dir"):
+            origins[name] = "default (under data_dir)"
+        else:
+            origins[name] = "default"
+    return LoadedSettings(settings, origins, path)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    return load_settings_with_origins(config_file, **overrides).settings

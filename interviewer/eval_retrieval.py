@@ -1,0 +1,91 @@
+"""Measuring retrieval: recall@1, recall@k and MRR over a `query<TAB>pattern` file.
+
+The file format is a contract: one case per line, `query<TAB>pattern`, where a retrieved chunk is a hit when
+the case-insensitive regular expression `pattern` matches its heading or its text. Blank lines and lines
+starting with '#' are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from interviewer.errors import DatasetError
+from interviewer.resources import builtin_eval_dir
+from interviewer.retrieval import RetrievedChunk, Retriever
+
+
+def default_retrieval_dataset() -> Path:
+    return builtin_eval_dir() / "retrieval.tsv"
+
+
+@dataclass(frozen=True)
+class RetrievalCase:
+    line: int
+    query: str
+    pattern: re.Pattern[str]
+
+    def is_hit(self, chunk: RetrievedChunk) -> bool:
+        return bool(self.pattern.search(chunk.heading) or self.pattern.search(chunk.text))
+
+
+def load_retrieval_dataset(path: Path) -> list[RetrievalCase]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from exc
+    cases = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise DatasetError(f"{path}:{number}: expected 'query<TAB>pattern'")
+        try:
+            pattern = re.compile(parts[1].strip(), re.IGNORECASE)
+        except re.error as exc:
+            raise DatasetError(f"{path}:{number}: invalid regular expression: {exc}") from exc
+        cases.append(RetrievalCase(number, parts[0].strip(), pattern))
+    if not cases:
+        raise DatasetError(f"{path} holds no 'query<TAB>pattern' lines")
+    return cases
+
+
+@dataclass
+class RetrievalEvalReport:
+    k: int
+    cases: int
+    recall_at_1: float
+    recall_at_k: float
+    mrr: float
+    misses: list[dict[str, object]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "k": self.k,
+            "cases": self.cases,
+            "recall@1": round(self.recall_at_1, 4),
+            f"recall@{self.k}": round(self.recall_at_k, 4),
+            "mrr": round(self.mrr, 4),
+            "misses": self.misses,
+        }
+
+
+def evaluate_retrieval(retriever: Retriever, cases: Sequence[RetrievalCase], k: int = 5) -> RetrievalEvalReport:
+    hits_at_1 = hits_at_k = 0
+    reciprocal_ranks = 0.0
+    misses = []
+    for case in cases:
+        results = retriever.search(case.query, k=k)
+        rank = next((i for i, chunk in enumerate(results, start=1) if case.is_hit(chunk)), None)
+        if rank is None:
+            misses.append({"line": case.line, "query": case.query, "pattern": case.pattern.pattern,
+                           "top": results[0].citation if results else None})
+            continue
+        hits_at_k += 1
+        hits_at_1 += rank == 1
+        reciprocal_ranks += 1.0 / rank
+    n = len(cases)
+    return RetrievalEvalReport(k, n, hits_at_1 / n, hits_at_k / n, reciprocal_ranks / n, misses)

@@ -1,0 +1,146 @@
+"""Building and refreshing the knowledge store from documents, incrementally.
+
+A file whose content hash is already in the store is skipped; a changed file has its chunks replaced; a file
+that no longer exists on disk has its chunks removed. An unreadable file is reported and skipped; it does not
+stop the rest of the ingest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from interviewer.documents import Chunk, Document, chunk_document, find_documents, load_document
+from interviewer.embeddings import Embedder
+from interviewer.errors import DocumentError
+from interviewer.packs import PackCatalog
+from interviewer.resources import builtin_docs_dir
+from interviewer.store import KnowledgeStore
+
+ProgressCallback = Callable[[int, int], None]
+_EMBED_BATCH = 64
+
+
+@dataclass
+class IngestReport:
+    files_seen: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.files_seen} files",
+            f"{self.added} added",
+            f"{self.updated} updated",
+            f"{self.unchanged} unchanged",
+            f"{self.removed} removed",
+            f"{self.chunks_embedded} chunks embedded",
+            f"{self.chunks_total} chunks in store",
+        ]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        return "Ingested " + ", ".join(parts) + f" in {self.seconds:.1f}s"
+
+
+def default_roots(catalog: PackCatalog | None) -> list[Path]:
+    """The product's own documents plus every loaded pack's documents."""
+    roots = [builtin_docs_dir()]
+    if catalog is not None:
+        for loaded in catalog.packs:
+            roots.extend(loaded.document_paths())
+    return roots
+
+
+def _collect_files(roots: Iterable[Path], report: IngestReport) -> list[tuple[Path, str]]:
+    seen: set[Path] = set()
+    files: list[tuple[Path, str]] = []
+    for root in roots:
+        try:
+            found = find_documents(root)
+        except DocumentError as exc:
+            report.skipped.append(exc.message)
+            continue
+        for path, source in found:
+            resolved = path.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                files.append((resolved, source))
+    return files
+
+
+def _embed(embedder: Embedder, chunks: Sequence[Chunk], on_progress: ProgressCallback | None) -> np.ndarray:
+    texts = [chunk.text_for_embedding() for chunk in chunks]
+    parts = []
+    for start in range(0, len(texts), _EMBED_BATCH):
+        parts.append(embedder.encode(texts[start : start + _EMBED_BATCH]))
+        if on_progress is not None:
+            on_progress(min(start + _EMBED_BATCH, len(texts)), len(texts))
+    if not parts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.vstack(parts)
+
+
+def ingest(
+    roots: Sequence[Path],
+    store_path: Path,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    store, note = KnowledgeStore.open_for_ingest(store_path, embedder, rebuild=rebuild)
+    if note:
+        report.notes.append(note)
+    stored_hashes = store.file_hashes()
+
+    changed: list[tuple[Document, bool]] = []
+    present: set[str] = set()
+    for path, source in _collect_files(roots, report):
+        report.files_seen += 1
+        present.add(str(path))
+        try:
+            document = load_document(path, source=source)
+        except DocumentError as exc:
+            report.skipped.append(exc.message)
+            continue
+        previous = stored_hashes.get(str(path))
+        if previous == document.sha256:
+            report.unchanged += 1
+        else:
+            changed.append((document, previous is not None))
+
+    new_chunks: list[Chunk] = []
+    for document, _ in changed:
+        new_chunks.extend(chunk_document(document))
+    vectors = _embed(embedder, new_chunks, on_progress)
+
+    for document, existed in changed:
+        if existed:
+            store.remove_file(str(document.path))
+            report.updated += 1
+        else:
+            report.added += 1
+    store.add_chunks(new_chunks, vectors)
+    report.chunks_embedded = len(new_chunks)
+
+    for path in stored_hashes:
+        if path not in present and not Path(path).exists():
+            store.remove_file(path)
+            report.removed += 1
+
+    report.chunks_total = store.count()
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,393 @@
+"""Question packs: the schema, the loader, and validation that points at the offending line.
+
+A pack is a YAML file (knowledge/packs/*.yaml ships with the product; users drop their own into the packs
+folder under the data dir). Every problem found in a file is reported as `file:line:column: message`, so a pack
+author can jump straight to it. A broken user pack is reported and skipped; it never stops the others loading.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from interviewer.errors import PackError
+
+PACK_SUFFIXES = (".yaml", ".yml")
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class KeyPoint(_Strict):
+    """One checkable claim a complete answer makes; the grading rubric is built from these."""
+
+    id: str = Field(pattern=SLUG_PATTERN, description="Slug, unique within its question.")
+    statement: str = Field(min_length=8, description="The claim, as one sentence.")
+    weight: float = Field(default=1.0, gt=0, le=10, description="How much this point counts (relative).")
+    probe: str = Field(min_length=8, description="A question that asks for this point without giving it away.")
+
+
+class Question(_Strict):
+    id: str = Field(pattern=SLUG_PATTERN, description="Stable slug; history and review schedules key on it.")
+    topic: str = Field(description="One of the pack's topic ids.")
+    difficulty: Literal[1, 2, 3] = Field(description="1 junior, 2 mid-level, 3 senior.")
+    kind: Literal["concept", "compare", "design", "debug"] = Field(
+        default="concept", description="Definitional, comparative, design or debugging question."
+    )
+    question: str = Field(min_length=8, description="What the candidate is asked.")
+    reference_answer: str = Field(min_length=8, description="The answer a strong candidate would give.")
+    key_points: list[KeyPoint] = Field(min_length=2, max_length=6, description="The rubric: 2 to 6 key points.")
+    follow_ups: list[str] = Field(default_factory=list, description="Deeper questions an interviewer may ask.")
+    tags: list[str] = Field(default_factory=list)
+    sections: list[str] = Field(
+        default_factory=list, description="Knowledge sections this question relies on, as 'file.md#Heading'."
+    )
+
+    @field_validator("follow_ups", "tags", "sections")
+    @classmethod
+    def _no_blank_entries(cls, values: list[str]) -> list[str]:
+        if any(not value.strip() for value in values):
+            raise ValueError("entries must not be empty")
+        return [value.strip() for value in values]
+
+    def key_point(self, key_point_id: str) -> KeyPoint:
+        for point in self.key_points:
+            if point.id == key_point_id:
+                return point
+        raise KeyError(key_point_id)
+
+
+class Topic(_Strict):
+    id: str = Field(pattern=SLUG_PATTERN)
+    title: str = Field(min_length=1)
+
+
+class Pack(_Strict):
+    name: str = Field(pattern=SLUG_PATTERN, description="Slug naming the pack, e.g. 'genai-core'.")
+    title: str = Field(min_length=1)
+    version: str = Field(description="The pack's own version, e.g. '1.2'.")
+    description: str = Field(default="")
+    topics: list[Topic] = Field(min_length=1)
+    documents: list[str] = Field(
+        default_factory=list, description="Reference documents the pack brings, relative to the pack file."
+    )
+    questions: list[Question] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+    def topic_title(self, topic_id: str) -> str:
+        return next((topic.title for topic in self.topics if topic.id == topic_id), topic_id)
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise PackError(f"pack '{self.name}' has no question '{question_id}'", "Unknown question")
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    file: Path
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LoadedPack:
+    pack: Pack
+    path: Path
+    builtin: bool
+
+    def document_paths(self) -> list[Path]:
+        return [(self.path.parent / document).resolve() for document in self.pack.documents]
+
+
+class PackValidationError(PackError):
+    def __init__(self, problems: Sequence[PackProblem]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(str(problem) for problem in self.problems)
+        super().__init__(shown, "Invalid question pack")
+
+
+# --- locating problems in the YAML text -------------------------------------------------------------------
+
+
+class _NodeLocator:
+    """Maps a pydantic error location (('questions', 3, 'key_points', 0, 'weight')) to a line and column."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self.root = root
+
+    def locate(self, loc: Sequence[str | int]) -> tuple[int, int]:
+        node = self.root
+        if node is None:
+            return 1, 1
+        for part in loc:
+            child = self._child(node, part)
+            if child is None:
+                break  # a missing field: point at the mapping that should hold it
+            node = child
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    @staticmethod
+    def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == part:
+                    return value
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            return node.value[part]
+        return None
+
+
+def _duplicate_keys(node: yaml.Node | None, path: Path) -> list[PackProblem]:
+    """YAML silently keeps the last of two equal keys; a pack author almost certainly made a mistake."""
+    problems: list[PackProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    mark = key.start_mark
+                    problems.append(
+                        PackProblem(path, mark.line + 1, mark.column + 1, f"duplicate key '{key.value}'")
+                    )
+                seen.add(key.value)
+            problems.extend(_duplicate_keys(value, path))
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            problems.extend(_duplicate_keys(item, path))
+    return problems
+
+
+def _describe_pydantic_error(error: Any) -> str:
+    loc = [part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
+    field = loc[-1] if loc else "pack"
+    kind = error["type"]
+    if kind == "missing":
+        return f"missing required field '{field}'"
+    if kind == "extra_forbidden":
+        return f"unknown field '{field}'"
+    if kind == "literal_error" and field == "difficulty":
+        return f"difficulty must be 1, 2 or 3, not {error.get('input')!r}"
+    if kind == "string_pattern_mismatch":
+        return f"'{field}' must be a lowercase slug (letters, digits, '-', '_', '.'), not {error.get('input')!r}"
+    if kind in ("too_short", "too_long") and field == "key_points":
+        count = len(error.get("input") or [])
+        return f"a question needs 2 to 6 key points, this one has {count}"
+    if field == "weight":
+        return f"weight must be a number greater than 0 and at most 10, not {error.get('input')!r}"
+    return f"'{field}': {error['msg']}"
+
+
+def _semantic_problems(pack: Pack, locator: _NodeLocator, path: Path) -> list[PackProblem]:
+    problems: list[PackProblem] = []
+
+    def add(loc: Sequence[str | int], message: str) -> None:
+        line, column = locator.locate(loc)
+        problems.append(PackProblem(path, line, column, message))
+
+    topic_ids: set[str] = set()
+    for index, topic in enumerate(pack.topics):
+        if topic.id in topic_ids:
+            add(("topics", index, "id"), f"duplicate topic id '{topic.id}'")
+        topic_ids.add(topic.id)
+    question_ids: set[str] = set()
+    for q_index, question in enumerate(pack.questions):
+        if question.id in question_ids:
+            add(("questions", q_index, "id"), f"duplicate question id '{question.id}'")
+        question_ids.add(question.id)
+        if question.topic not in topic_ids:
+            declared = ", ".join(sorted(topic_ids))
+            add(
+                ("questions", q_index, "topic"),
+                f"topic '{question.topic}' is not declared in the pack's topics ({declared})",
+            )
+        point_ids: set[str] = set()
+        for k_index, point in enumerate(question.key_points):
+            if point.id in point_ids:
+                add(("questions", q_index, "key_points", k_index, "id"), f"duplicate key point id '{point.id}'")
+            point_ids.add(point.id)
+    for d_index, document in enumerate(pack.documents):
+        if not (path.parent / document).is_file():
+            add(("documents", d_index), f"document '{document}' not found next to the pack")
+    return problems
+
+
+def validate_pack_text(text: str, path: Path) -> tuple[Pack | None, list[PackProblem]]:
+    """Parse and validate a pack's text; returns the pack (if valid) and every problem found."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        reason = getattr(exc, "problem", None) or str(exc)
+        return None, [PackProblem(path, line, column, f"invalid YAML: {reason}")]
+    if not isinstance(data, dict):
+        return None, [PackProblem(path, 1, 1, "a pack must be a YAML mapping with name, title, topics, questions")]
+    locator = _NodeLocator(root)
+    problems = _duplicate_keys(root, path)
+    try:
+        pack = Pack.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            line, column = locator.locate([p for p in error["loc"] if isinstance(p, str | int)])
+            problems.append(PackProblem(path, line, column, _describe_pydantic_error(error)))
+        return None, sorted(problems, key=lambda p: (p.line, p.column))
+    problems.extend(_semantic_problems(pack, locator, path))
+    problems.sort(key=lambda p: (p.line, p.column))
+    return (None if problems else pack), problems
+
+
+def validate_pack_file(path: Path) -> tuple[Pack | None, list[PackProblem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None, [PackProblem(path, 1, 1, "not a UTF-8 text file")]
+    except OSError as exc:
+        return None, [PackProblem(path, 1, 1, f"cannot read file: {exc.strerror}")]
+    return validate_pack_text(text, path)
+
+
+def load_pack(path: Path, builtin: bool = False) -> LoadedPack:
+    """Load one pack or raise PackValidationError listing every problem."""
+    pack, problems = validate_pack_file(path)
+    if pack is None:
+        raise PackValidationError(problems)
+    return LoadedPack(pack=pack, path=path, builtin=builtin)
+
+
+def pack_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PACK_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class PackCatalog:
+    """Every pack found: the valid ones, and the problems of the ones skipped."""
+
+    packs: list[LoadedPack]
+    skipped: list[PackValidationError]
+
+    def get(self, name: str) -> LoadedPack:
+        for loaded in self.packs:
+            if loaded.pack.name == name or loaded.path.stem == name:
+                return loaded
+        known = ", ".join(loaded.pack.name for loaded in self.packs) or "none"
+        raise PackError(f"no pack named '{name}' (available: {known})", "Unknown pack")
+
+
+def discover_packs(builtin_dir: Path, user_dir: Path | None, extra: Iterable[Path] = ()) -> PackCatalog:
+    """Built-in packs, then the user's; a user pack with the same name as a built-in one replaces it."""
+    by_name: dict[str, LoadedPack] = {}
+    skipped: list[PackValidationError] = []
+    sources = [(path, True) for path in pack_files(builtin_dir)]
+    if user_dir is not None:
+        sources += [(path, False) for path in pack_files(user_dir)]
+    sources += [(path, False) for path in extra]
+    for path, builtin in sources:
+        try:
+            loaded = load_pack(path, builtin=builtin)
+        except PackValidationError as exc:
+            skipped.append(exc)
+            continue
+        by_name[loaded.pack.name] = loaded
+    return PackCatalog(packs=list(by_name.values()), skipped=skipped)
+
+
+def check_section_references(
+    loaded: LoadedPack, sections_by_file: dict[str, set[str]]
+) -> list[PackProblem]:
+    """Every `file#Heading` a question cites must name a known document and one of its headings."""
+    try:
+        root = yaml.compose(loaded.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        root = None
+    locator = _NodeLocator(root)
+    problems = []
+    for q_index, question in enumerate(loaded.pack.questions):
+        for s_index, reference in enumerate(question.sections):
+            file_name, _, heading = reference.partition("#")
+            known = sections_by_file.get(file_name)
+            if known is None:
+                message = f"section '{reference}': no document named '{file_name}'"
+            elif heading and heading.casefold() not in known:
+                message = f"section '{reference}': '{file_name}' has no heading '{heading}'"
+            else:
+                continue
+            line, column = locator.locate(("questions", q_index, "sections", s_index))
+            problems.append(PackProblem(loaded.path, line, column, message))
+    return problems
+
+
+def pack_json_schema() -> str:
+    schema = Pack.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "interviewer question pack"
+    return json.dumps(schema, indent=2)
+
+
+def scaffold_pack(name: str) -> str:
+    """A small valid pack to start from (`interviewer packs new NAME`)."""
+    if not _SLUG.match(name):
+        raise PackError(
+            f"'{name}' is not a valid pack name: use lowercase letters, digits and '-', e.g. 'my-rag-pack'",
+            "Invalid pack name",
+        )
+    return f"""\
+# yaml-language-server: $schema=pack.schema.json   (write it with: interviewer packs schema > pack.schema.json)
+name: {name}
+title: {name.replace("-", " ").title()}
+version: "1"
+description: My own interview questions.
+topics:
+  - id: rag
+    title: Retrieval-augmented generation
+# documents: [notes/my-notes.md]   # optional reference documents, relative to this file
+questions:
+  - id: {name}-rag-why
+    topic: rag
+    difficulty: 1                 # 1 junior, 2 mid-level, 3 senior
+    kind: concept                 # concept | compare | design | debug
+    question: Why would you add retrieval to an LLM application instead of relying on the model alone?
+    reference_answer: >-
+      Retrieval grounds the model in documents it was not trained on, such as private or recent data, which
+      reduces hallucination and lets answers cite their sources. It is cheaper to update than fine-tuning,
+      because refreshing the index changes what the model knows without retraining.
+    key_points:
+      - id: fresh-private-data
+        statement: Retrieval gives the model private or recent information that was not in its training data.
+        weight: 2
+        probe: What kind of information does a model lack that retrieval can supply?
+      - id: grounding
+        statement: Grounding answers in retrieved text reduces hallucination and allows citing sources.
+        weight: 2
+        probe: How does retrieval change the trustworthiness of the answers?
+      - id: cheap-updates
+        statement: Updating the index is cheaper and faster than fine-tuning to change what the model knows.
+        weight: 1
+        probe: How would you keep the system's knowledge up to date, and what would that cost?
+    follow_ups:
+      - How would you measure whether retrieval is actually helping your answers?
+    tags: [rag, basics]
+    sections: [rag.md#Retrieval-augmented generation]
+"""
