@@ -33,7 +33,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(eval_app, name="eval")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="A TOML config file (default: the platform config dir).")

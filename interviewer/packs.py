@@ -135,16 +135,26 @@ class _NodeLocator:
     def __init__(self, root: yaml.Node | None) -> None:
         self.root = root
 
-    def locate(self, loc: Sequence[str | int]) -> tuple[int, int]:
+    def locate(self, loc: Sequence[str | int], at_key: bool = False) -> tuple[int, int]:
+        """The value's position, or with `at_key` the position of the last key itself (unknown fields)."""
         node = self.root
         if node is None:
             return 1, 1
-        for part in loc:
-            child = self._child(node, part)
+        for index, part in enumerate(loc):
+            last = index == len(loc) - 1
+            child = self._key(node, part) if (at_key and last) else self._child(node, part)
             if child is None:
                 break  # a missing field: point at the mapping that should hold it
             node = child
         return node.start_mark.line + 1, node.start_mark.column + 1
+
+    @staticmethod
+    def _key(node: yaml.Node, part: str | int) -> yaml.Node | None:
+        if isinstance(node, yaml.MappingNode):
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == part:
+                    return key
+        return None
 
     @staticmethod
     def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
@@ -249,7 +259,8 @@ def validate_pack_text(text: str, path: Path) -> tuple[Pack | None, list[PackPro
         pack = Pack.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            line, column = locator.locate([p for p in error["loc"] if isinstance(p, str | int)])
+            loc = [p for p in error["loc"] if isinstance(p, str | int)]
+            line, column = locator.locate(loc, at_key=error["type"] == "extra_forbidden")
             problems.append(PackProblem(path, line, column, _describe_pydantic_error(error)))
         return None, sorted(problems, key=lambda p: (p.line, p.column))
     problems.extend(_semantic_problems(pack, locator, path))

@@ -74,6 +74,13 @@ def _client(path: Path):  # type: ignore[no-untyped-def]
     return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
 
 
+def _forget_clients() -> None:
+    """Chroma caches one client per path, holding the old files open; drop it before replacing a store."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
 class KnowledgeStore:
     """A Chroma collection of chunks. Open it with `open_for_query` or `open_for_ingest`."""
 
@@ -145,6 +152,7 @@ class KnowledgeStore:
                     client.delete_collection(COLLECTION_NAME)
         except Exception as exc:  # a damaged store: keep it for inspection and start afresh
             aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            _forget_clients()
             shutil.move(str(path), str(aside))
             path.mkdir(parents=True)
             client = _client(path)

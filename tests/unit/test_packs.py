@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from interviewer.packs import (
+    PackValidationError,
+    discover_packs,
+    load_pack,
+    scaffold_pack,
+    validate_pack_text,
+)
+
+VALID = """\
+name: demo
+title: Demo pack
+version: 1
+description: A small pack for tests.
+topics:
+  - id: rag
+    title: Retrieval
+  - id: decoding
+    title: Decoding
+questions:
+  - id: rag-why
+    topic: rag
+    difficulty: 1
+    question: Why add retrieval to an LLM application?
+    reference_answer: Retrieval supplies fresh and private facts and grounds the answer in sources.
+    key_points:
+      - id: fresh-data
+        statement: Retrieval supplies facts that were not in the training data.
+        weight: 2
+        probe: What does the model lack that retrieval can give it?
+      - id: grounding
+        statement: Grounding in retrieved text reduces hallucination.
+        weight: 1
+        probe: How does retrieval change how trustworthy answers are?
+  - id: decoding-temperature
+    topic: decoding
+    difficulty: 2
+    question: What does the temperature parameter do during sampling?
+    reference_answer: It divides the logits before the softmax, sharpening or flattening the distribution.
+    key_points:
+      - id: divides-logits
+        statement: Temperature divides the logits before the softmax.
+        probe: Where in the computation does temperature act?
+      - id: sharpen-flatten
+        statement: Low temperature sharpens the distribution and high temperature flattens it.
+        probe: What happens to the distribution as you raise it?
+"""
+
+
+def problems_for(text: str) -> list[str]:
+    pack, problems = validate_pack_text(text, Path("p.yaml"))
+    assert pack is None, "a malformed pack must not load"
+    return [str(problem) for problem in problems]
+
+
+def test_valid_pack_loads_with_defaults() -> None:
+    pack, problems = validate_pack_text(VALID, Path("p.yaml"))
+    assert problems == []
+    assert pack is not None
+    assert pack.version == "1"
+    assert [q.id for q in pack.questions] == ["rag-why", "decoding-temperature"]
+    assert pack.questions[1].key_points[0].weight == 1.0  # weight defaults to 1
+    assert pack.question("rag-why").key_point("grounding").weight == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("difficulty: 1", "difficulty: 4", "p.yaml:13:17: difficulty must be 1, 2 or 3, not 4"),
+        ("difficulty: 1", "difficulty: easy", "p.yaml:13:17: difficulty must be 1, 2 or 3, not 'easy'"),
+        ("    topic: rag\n", "    topic: agents\n",
+         "p.yaml:12:12: topic 'agents' is not declared in the pack's topics (decoding, rag)"),
+        ("  - id: decoding-temperature", "  - id: rag-why", "p.yaml:25:9: duplicate question id 'rag-why'"),
+        ("        weight: 2\n", "        weight: -1\n",
+         "p.yaml:19:17: weight must be a number greater than 0 and at most 10, not -1"),
+        ("        weight: 2\n", "        weight: heavy\n",
+         "p.yaml:19:17: weight must be a number greater than 0 and at most 10, not 'heavy'"),
+        ("    question: Why add retrieval to an LLM application?\n", "",
+         "p.yaml:11:5: missing required field 'question'"),
+        ("title: Demo pack\n", "title: Demo pack\ntitel: typo\n", "p.yaml:3:1: unknown field 'titel'"),
+        ("  - id: rag-why", "  - id: Rag Why",
+         "p.yaml:11:9: 'id' must be a lowercase slug (letters, digits, '-', '_', '.'), not 'Rag Why'"),
+        ("      - id: grounding", "      - id: fresh-data", "p.yaml:21:13: duplicate key point id 'fresh-data'"),
+        ("title: Demo pack\n", "title: Demo pack\ntitle: Again\n", "p.yaml:3:1: duplicate key 'title'"),
+    ],
+)
+def test_malformed_pack_reports_exact_location_and_message(old: str, new: str, expected: str) -> None:
+    assert old in VALID
+    assert expected in problems_for(VALID.replace(old, new, 1))
+
+
+def test_too_few_key_points_is_reported() -> None:
+    text = VALID.replace(
+        """      - id: grounding
+        statement: Grounding in retrieved text reduces hallucination.
+        weight: 1
+        probe: How does retrieval change how trustworthy answers are?
+""",
+        "",
+    )
+    assert "p.yaml:17:7: a question needs 2 to 6 key points, this one has 1" in problems_for(text)
+
+
+def test_empty_key_points_is_reported() -> None:
+    start = VALID.index("    key_points:\n      - id: fresh-data")
+    end = VALID.index("  - id: decoding-temperature")
+    text = VALID[:start] + "    key_points: []\n" + VALID[end:]
+    assert "p.yaml:16:17: a question needs 2 to 6 key points, this one has 0" in problems_for(text)
+
+
+def test_bad_yaml_points_at_the_syntax_error() -> None:
+    text = VALID.replace("title: Demo pack", "title: [unclosed")
+    problems = problems_for(text)
+    assert len(problems) == 1
+    assert problems[0] == "p.yaml:3:8: invalid YAML: expected ',' or ']', but got ':'"
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    text = VALID.replace("difficulty: 1", "difficulty: 9").replace("difficulty: 2", "difficulty: 0")
+    assert len(problems_for(text)) == 2
+
+
+def test_a_pack_that_is_not_a_mapping() -> None:
+    assert problems_for("- just\n- a list\n") == [
+        "p.yaml:1:1: a pack must be a YAML mapping with name, title, topics, questions"
+    ]
+
+
+def test_load_pack_raises_with_all_problems(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(VALID.replace("difficulty: 1", "difficulty: 9"))
+    with pytest.raises(PackValidationError) as raised:
+        load_pack(path)
+    assert f"{path}:13:17: difficulty must be 1, 2 or 3, not 9" in raised.value.message
+
+
+def test_broken_user_pack_is_skipped_and_others_still_load(tmp_path: Path) -> None:
+    builtin, user = tmp_path / "builtin", tmp_path / "user"
+    builtin.mkdir()
+    user.mkdir()
+    (builtin / "demo.yaml").write_text(VALID)
+    (user / "mine.yaml").write_text(VALID.replace("name: demo", "name: mine"))
+    (user / "broken.yaml").write_text("name: [\n")
+    (user / "notes.txt").write_text("not a pack")
+    catalog = discover_packs(builtin, user)
+    assert sorted(p.pack.name for p in catalog.packs) == ["demo", "mine"]
+    assert len(catalog.skipped) == 1 and "broken.yaml" in catalog.skipped[0].message
+    assert catalog.get("mine").builtin is False
+
+
+def test_scaffolded_pack_is_valid() -> None:
+    pack, problems = validate_pack_text(scaffold_pack("my-pack"), Path("my-pack.yaml"))
+    assert problems == [] and pack is not None
+    assert pack.name == "my-pack"
+
+
+def test_scaffold_rejects_bad_name() -> None:
+    with pytest.raises(Exception, match="not a valid pack name"):
+        scaffold_pack("My Pack!")
+
+
+def test_json_schema_describes_the_format() -> None:
+    from interviewer.packs import pack_json_schema
+
+    schema = json.loads(pack_json_schema())
+    assert set(schema["required"]) >= {"name", "title", "version", "topics", "questions"}
+    key_point = schema["$defs"]["KeyPoint"]
+    assert key_point["properties"]["probe"]["description"]

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from interviewer.ingest import ingest
+from interviewer.retrieval import BM25Index, HybridRetriever, reciprocal_rank_fusion, tokenize
+from interviewer.store import KnowledgeStore
+from tests.fakes import BagOfWordsEmbedder
+
+
+def test_rrf_rewards_agreement_between_rankings() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "d"]], k=60)
+    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused["a"] == pytest.approx(1 / 61)
+    assert sorted(fused, key=lambda item: -fused[item])[:2] == ["b", "c"]
+
+
+def test_bm25_prefers_rare_terms_and_shorter_documents() -> None:
+    index = BM25Index(["the cat sat on the mat", "the dog sat", "quantization shrinks vectors " + "filler " * 30])
+    scores = index.scores("dog")
+    assert scores.argmax() == 1 and scores[0] == 0
+    long_doc = BM25Index(["quantization " + "filler " * 50, "quantization filler"]).scores("quantization")
+    assert long_doc[1] > long_doc[0]
+
+
+def test_tokenize_stems_plurals_and_drops_stopwords() -> None:
+    assert tokenize("What are the Embeddings of indexes?") == ["embedding", "index"]
+
+
+@pytest.fixture
+def retriever(tmp_path: Path, docs_dir: Path) -> HybridRetriever:
+    embedder = BagOfWordsEmbedder()
+    ingest([docs_dir], tmp_path / "store", embedder)
+    return HybridRetriever(KnowledgeStore.open_for_query(tmp_path / "store", embedder), embedder)
+
+
+def test_hybrid_search_finds_the_section_and_explains_the_ranks(retriever: HybridRetriever) -> None:
+    results = retriever.search("how does the HNSW graph search work", k=3)
+    assert results[0].section == "HNSW"
+    assert results[0].source == "vector-search.md"
+    assert results[0].dense_rank is not None and results[0].lexical_rank is not None
+    assert results[0].citation == "vector-search.md > HNSW"
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+
+
+def test_topic_filter_restricts_both_sides(retriever: HybridRetriever) -> None:
+    results = retriever.search("temperature sampling graph", k=5, topics=["decoding"])
+    assert results and {r.topic for r in results} == {"decoding"}
+    assert retriever.search("HNSW", k=5, topics=["no-such-topic"]) == []
+
+
+def test_empty_query_returns_nothing(retriever: HybridRetriever) -> None:
+    assert retriever.search("   ") == []
