@@ -40,7 +40,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt | $(WHEELHOUSE)/.llama-$(L
 	$(PIP) install --quiet --upgrade pip
 	# torch first: the pinned CPU build; letting sentence-transformers pull torch brings GBs of CUDA.
 	$(PIP) install --quiet -c requirements/constraints.txt torch==2.13.0
-	$(PIP) install --quiet --no-index --find-links $(WHEELHOUSE) llama-cpp-python==$(LLAMA_VERSION)
+	$(PIP) install --quiet --no-deps --no-index --find-links $(WHEELHOUSE) llama-cpp-python==$(LLAMA_VERSION)
 	$(PIP) install --quiet --find-links $(WHEELHOUSE) -c requirements/constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
