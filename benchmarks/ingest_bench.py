@@ -28,10 +28,14 @@ def main() -> None:
         warm = ingest(roots, store, embedder)
     print(f"corpus: {', '.join(str(r) for r in roots)}")
     print(f"embedding model load: {load_seconds:.2f}s")
-    print(f"cold ingest:      {cold.seconds:.2f}s  ({cold.files_seen} files, {cold.chunks_embedded} chunks, "
-          f"{cold.chunks_embedded / max(cold.seconds, 1e-9):.0f} chunks/s)")
+    print(
+        f"cold ingest:      {cold.seconds:.2f}s  ({cold.files_seen} files, {cold.chunks_embedded} chunks, "
+        f"{cold.chunks_embedded / max(cold.seconds, 1e-9):.0f} chunks/s)"
+    )
     print(f"cold incl. load:  {cold.seconds + load_seconds:.2f}s")
-    print(f"unchanged re-run: {warm.seconds:.2f}s  ({warm.unchanged} unchanged, {warm.chunks_embedded} embedded)")
+    print(
+        f"unchanged re-run: {warm.seconds:.2f}s  ({warm.unchanged} unchanged, {warm.chunks_embedded} embedded)"
+    )
 
 
 if __name__ == "__main__":

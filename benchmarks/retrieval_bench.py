@@ -45,9 +45,11 @@ def main() -> None:
                 retriever.search(query, k=5)
                 timings.append((time.perf_counter() - started) * 1000)
     print(f"retriever open (load chunks, build BM25): {open_seconds * 1000:.0f} ms")
-    print(f"hybrid search k=5 over {len(queries)} queries x {args.rounds}: "
-          f"p50 {percentile(timings, 0.5):.1f} ms  p95 {percentile(timings, 0.95):.1f} ms  "
-          f"mean {statistics.mean(timings):.1f} ms")
+    print(
+        f"hybrid search k=5 over {len(queries)} queries x {args.rounds}: "
+        f"p50 {percentile(timings, 0.5):.1f} ms  p95 {percentile(timings, 0.95):.1f} ms  "
+        f"mean {statistics.mean(timings):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

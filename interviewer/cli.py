@@ -61,7 +61,7 @@ def _main(
         out.print(
             "[bold]interviewer[/bold]: the full-screen terminal UI is not available in this version yet.\n"
             "What works today:\n"
-            "  interviewer search \"how does HNSW work\"   look something up in the knowledge base\n"
+            '  interviewer search "how does HNSW work"   look something up in the knowledge base\n'
             "  interviewer packs list                     the question packs and their topics\n"
             "  interviewer eval retrieval                 measure retrieval quality\n"
             "Run `interviewer --help` for every command."
@@ -142,7 +142,9 @@ def packs_validate(
             failed += 1
         else:
             assert pack is not None
-            out.print(f"{path}: ok ({len(pack.questions)} questions, {len(pack.topics)} topics)", markup=False)
+            out.print(
+                f"{path}: ok ({len(pack.questions)} questions, {len(pack.topics)} topics)", markup=False
+            )
     if failed:
         err.print(f"{failed} of {len(files)} pack file(s) have problems", markup=False)
         raise typer.Exit(1)
@@ -212,7 +214,9 @@ def packs_new(
         raise PackError(f"{target} already exists; pass --force to overwrite it", "Pack exists")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    out.print(f"Wrote {target}. Edit it, then check it with: interviewer packs validate {target}", markup=False)
+    out.print(
+        f"Wrote {target}. Edit it, then check it with: interviewer packs validate {target}", markup=False
+    )
 
 
 # --- knowledge store --------------------------------------------------------------------------------------
@@ -221,11 +225,16 @@ def packs_new(
 @app.command("ingest")
 def ingest_command(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Extra .md/.txt files or folders to add to the knowledge base.")
+        list[Path] | None,
+        typer.Argument(help="Extra .md/.txt files or folders to add to the knowledge base."),
     ] = None,
-    only: Annotated[bool, typer.Option("--only", help="Ingest only PATHS, not the built-in documents.")] = False,
+    only: Annotated[
+        bool, typer.Option("--only", help="Ingest only PATHS, not the built-in documents.")
+    ] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the store and build it again.")] = False,
-    store_dir: Annotated[Path | None, typer.Option("--store", help="Store folder (default: from settings).")] = None,
+    store_dir: Annotated[
+        Path | None, typer.Option("--store", help="Store folder (default: from settings).")
+    ] = None,
 ) -> None:
     """Build or refresh the knowledge store (unchanged files are skipped)."""
     from interviewer.embeddings import default_embedder
@@ -242,7 +251,11 @@ def ingest_command(
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(
-            TextColumn("Embedding chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+            TextColumn("Embedding chunks"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
             transient=True,
         ) as progress:
             task = progress.add_task("embed", total=None)
@@ -260,13 +273,22 @@ def ingest_command(
     out.print(report.summary(), markup=False)
 
 
-def _retriever(settings: Settings):  # type: ignore[no-untyped-def]
+FusionOption = Annotated[
+    str, typer.Option("--fusion", help="How dense and BM25 results are merged: zscore (default) or rrf.")
+]
+
+
+def _retriever(settings: Settings, fusion: str = "zscore"):  # type: ignore[no-untyped-def]
     from interviewer.embeddings import default_embedder
-    from interviewer.retrieval import HybridRetriever
+    from interviewer.retrieval import FUSIONS, HybridRetriever
     from interviewer.store import KnowledgeStore
 
+    if fusion not in FUSIONS:
+        raise InterviewerError(f"--fusion must be one of {', '.join(FUSIONS)}", "Unknown fusion")
     embedder = default_embedder()
-    return HybridRetriever(KnowledgeStore.open_for_query(settings.store_path, embedder), embedder)
+    return HybridRetriever(
+        KnowledgeStore.open_for_query(settings.store_path, embedder), embedder, fusion=fusion
+    )
 
 
 @app.command("search")
@@ -275,18 +297,23 @@ def search_command(
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many chunks to show.")] = 5,
     topic: Annotated[list[str] | None, typer.Option("--topic", help="Only this topic (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: a list of results.")] = False,
-    store_dir: Annotated[Path | None, typer.Option("--store", help="Store folder (default: from settings).")] = None,
+    store_dir: Annotated[
+        Path | None, typer.Option("--store", help="Store folder (default: from settings).")
+    ] = None,
+    fusion: FusionOption = "zscore",
 ) -> None:
     """Search the knowledge base (dense + BM25, fused)."""
     settings = state.settings(store_dir=store_dir)
-    results = _retriever(settings).search(query, k=k, topics=topic or None)
+    results = _retriever(settings, fusion).search(query, k=k, topics=topic or None)
     if as_json:
         sys.stdout.write(json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False) + "\n")
         return
     if not results:
         out.print("No matching reference material.")
     for rank, result in enumerate(results, start=1):
-        out.print(f"[bold]{rank}. {result.source}[/bold]  [cyan]{result.heading}[/cyan]  [dim]score {result.score:.4f}[/dim]")
+        out.print(
+            f"[bold]{rank}. {result.source}[/bold]  [cyan]{result.heading}[/cyan]  [dim]score {result.score:.4f}[/dim]"
+        )
         out.print(result.text, markup=False)
         out.print()
 
@@ -299,14 +326,21 @@ def eval_retrieval_command(
     dataset: Annotated[Path | None, typer.Option("--dataset", help="query<TAB>pattern file.")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Cut-off for recall@k.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    store_dir: Annotated[Path | None, typer.Option("--store", help="Store folder (default: from settings).")] = None,
+    store_dir: Annotated[
+        Path | None, typer.Option("--store", help="Store folder (default: from settings).")
+    ] = None,
+    fusion: FusionOption = "zscore",
 ) -> None:
     """Print recall@1, recall@k and MRR of the retriever on a query set."""
-    from interviewer.eval_retrieval import default_retrieval_dataset, evaluate_retrieval, load_retrieval_dataset
+    from interviewer.eval_retrieval import (
+        default_retrieval_dataset,
+        evaluate_retrieval,
+        load_retrieval_dataset,
+    )
 
     settings = state.settings(store_dir=store_dir)
     cases = load_retrieval_dataset(dataset or default_retrieval_dataset())
-    report = evaluate_retrieval(_retriever(settings), cases, k=k)
+    report = evaluate_retrieval(_retriever(settings, fusion), cases, k=k)
     if as_json:
         out.print_json(json.dumps(report.as_json()))
         return

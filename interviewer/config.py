@@ -53,13 +53,19 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)),
         description="Where history, sessions, user packs and the knowledge store live.",
     )
-    store_dir: Path | None = Field(default=None, description="Chroma knowledge store (default: DATA_DIR/store).")
-    packs_dir: Path | None = Field(default=None, description="Your own question packs (default: DATA_DIR/packs).")
+    store_dir: Path | None = Field(
+        default=None, description="Chroma knowledge store (default: DATA_DIR/store)."
+    )
+    packs_dir: Path | None = Field(
+        default=None, description="Your own question packs (default: DATA_DIR/packs)."
+    )
     model_path: Path | None = Field(
         default=None, description="A GGUF chat model (default: the bundled SmolLM2-135M-Instruct)."
     )
     n_ctx: int = Field(default=4096, ge=512, le=131072, description="LLM context size in tokens.")
-    n_threads: int = Field(default_factory=_default_threads, ge=1, le=256, description="CPU threads for the LLM.")
+    n_threads: int = Field(
+        default_factory=_default_threads, ge=1, le=256, description="CPU threads for the LLM."
+    )
     seed: int = Field(default=0, description="Sampling seed: the same inputs give the same output.")
     retrieval_k: int = Field(default=5, ge=1, le=50, description="Reference chunks retrieved per question.")
 

@@ -73,7 +73,9 @@ class RetrievalEvalReport:
         }
 
 
-def evaluate_retrieval(retriever: Retriever, cases: Sequence[RetrievalCase], k: int = 5) -> RetrievalEvalReport:
+def evaluate_retrieval(
+    retriever: Retriever, cases: Sequence[RetrievalCase], k: int = 5
+) -> RetrievalEvalReport:
     hits_at_1 = hits_at_k = 0
     reciprocal_ranks = 0.0
     misses = []
@@ -81,8 +83,14 @@ def evaluate_retrieval(retriever: Retriever, cases: Sequence[RetrievalCase], k: 
         results = retriever.search(case.query, k=k)
         rank = next((i for i, chunk in enumerate(results, start=1) if case.is_hit(chunk)), None)
         if rank is None:
-            misses.append({"line": case.line, "query": case.query, "pattern": case.pattern.pattern,
-                           "top": results[0].citation if results else None})
+            misses.append(
+                {
+                    "line": case.line,
+                    "query": case.query,
+                    "pattern": case.pattern.pattern,
+                    "top": results[0].citation if results else None,
+                }
+            )
             continue
         hits_at_k += 1
         hits_at_1 += rank == 1

@@ -34,7 +34,9 @@ class KeyPoint(_Strict):
     id: str = Field(pattern=SLUG_PATTERN, description="Slug, unique within its question.")
     statement: str = Field(min_length=8, description="The claim, as one sentence.")
     weight: float = Field(default=1.0, gt=0, le=10, description="How much this point counts (relative).")
-    probe: str = Field(min_length=8, description="A question that asks for this point without giving it away.")
+    probe: str = Field(
+        min_length=8, description="A question that asks for this point without giving it away."
+    )
 
 
 class Question(_Strict):
@@ -46,8 +48,12 @@ class Question(_Strict):
     )
     question: str = Field(min_length=8, description="What the candidate is asked.")
     reference_answer: str = Field(min_length=8, description="The answer a strong candidate would give.")
-    key_points: list[KeyPoint] = Field(min_length=2, max_length=6, description="The rubric: 2 to 6 key points.")
-    follow_ups: list[str] = Field(default_factory=list, description="Deeper questions an interviewer may ask.")
+    key_points: list[KeyPoint] = Field(
+        min_length=2, max_length=6, description="The rubric: 2 to 6 key points."
+    )
+    follow_ups: list[str] = Field(
+        default_factory=list, description="Deeper questions an interviewer may ask."
+    )
     tags: list[str] = Field(default_factory=list)
     sections: list[str] = Field(
         default_factory=list, description="Knowledge sections this question relies on, as 'file.md#Heading'."
@@ -198,7 +204,9 @@ def _describe_pydantic_error(error: Any) -> str:
     if kind == "literal_error" and field == "difficulty":
         return f"difficulty must be 1, 2 or 3, not {error.get('input')!r}"
     if kind == "string_pattern_mismatch":
-        return f"'{field}' must be a lowercase slug (letters, digits, '-', '_', '.'), not {error.get('input')!r}"
+        return (
+            f"'{field}' must be a lowercase slug (letters, digits, '-', '_', '.'), not {error.get('input')!r}"
+        )
     if kind in ("too_short", "too_long") and field == "key_points":
         count = len(error.get("input") or [])
         return f"a question needs 2 to 6 key points, this one has {count}"
@@ -233,7 +241,10 @@ def _semantic_problems(pack: Pack, locator: _NodeLocator, path: Path) -> list[Pa
         point_ids: set[str] = set()
         for k_index, point in enumerate(question.key_points):
             if point.id in point_ids:
-                add(("questions", q_index, "key_points", k_index, "id"), f"duplicate key point id '{point.id}'")
+                add(
+                    ("questions", q_index, "key_points", k_index, "id"),
+                    f"duplicate key point id '{point.id}'",
+                )
             point_ids.add(point.id)
     for d_index, document in enumerate(pack.documents):
         if not (path.parent / document).is_file():
@@ -252,7 +263,9 @@ def validate_pack_text(text: str, path: Path) -> tuple[Pack | None, list[PackPro
         reason = getattr(exc, "problem", None) or str(exc)
         return None, [PackProblem(path, line, column, f"invalid YAML: {reason}")]
     if not isinstance(data, dict):
-        return None, [PackProblem(path, 1, 1, "a pack must be a YAML mapping with name, title, topics, questions")]
+        return None, [
+            PackProblem(path, 1, 1, "a pack must be a YAML mapping with name, title, topics, questions")
+        ]
     locator = _NodeLocator(root)
     problems = _duplicate_keys(root, path)
     try:
@@ -325,9 +338,7 @@ def discover_packs(builtin_dir: Path, user_dir: Path | None, extra: Iterable[Pat
     return PackCatalog(packs=list(by_name.values()), skipped=skipped)
 
 
-def check_section_references(
-    loaded: LoadedPack, sections_by_file: dict[str, set[str]]
-) -> list[PackProblem]:
+def check_section_references(loaded: LoadedPack, sections_by_file: dict[str, set[str]]) -> list[PackProblem]:
     """Every `file#Heading` a question cites must name a known document and one of its headings."""
     try:
         root = yaml.compose(loaded.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)

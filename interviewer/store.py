@@ -31,6 +31,8 @@ _ADD_BATCH = 512
 class StoredChunk:
     chunk_id: str
     text: str
+    section_id: str
+    section_text: str
     source: str
     heading: str
     section: str
@@ -43,6 +45,8 @@ class StoredChunk:
         return cls(
             chunk_id=chunk_id,
             text=text,
+            section_id=str(meta.get("section_id", chunk_id)),
+            section_text=str(meta.get("section_text", text)),
             source=str(meta.get("source", "")),
             heading=str(meta.get("heading", "")),
             section=str(meta.get("section", "")),
@@ -60,6 +64,9 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "title": chunk.title,
         "heading": chunk.heading,
         "section": chunk.section,
+        "section_id": chunk.section_id,
+        # Every window carries its whole section so a hit on any window can return the full section.
+        "section_text": chunk.section_text,
         "position": chunk.position,
         "chunk_hash": chunk.chunk_hash,
         "file_sha256": chunk.file_sha256,
@@ -105,10 +112,16 @@ class KnowledgeStore:
     def _mismatch(metadata: dict[str, Any] | None, embedder: Embedder) -> str | None:
         metadata = metadata or {}
         if metadata.get("embedding_model") != embedder.model_id:
-            return f"it was built with the embedding model '{metadata.get('embedding_model')}', not '{embedder.model_id}'"
+            built_with = metadata.get("embedding_model")
+            return f"it was built with the embedding model '{built_with}', not '{embedder.model_id}'"
         if metadata.get("embedding_dimension") != embedder.dimension:
-            return f"its vectors have {metadata.get('embedding_dimension')} dimensions, not {embedder.dimension}"
-        if metadata.get("chunker_version") != CHUNKER_VERSION or metadata.get("schema_version") != STORE_SCHEMA_VERSION:
+            return (
+                f"its vectors have {metadata.get('embedding_dimension')} dimensions, not {embedder.dimension}"
+            )
+        if (
+            metadata.get("chunker_version") != CHUNKER_VERSION
+            or metadata.get("schema_version") != STORE_SCHEMA_VERSION
+        ):
             return "it was built by an older version of interviewer"
         return None
 
@@ -137,7 +150,9 @@ class KnowledgeStore:
         return cls(path, embedder, collection)
 
     @classmethod
-    def open_for_ingest(cls, path: Path, embedder: Embedder, rebuild: bool = False) -> tuple[KnowledgeStore, str]:
+    def open_for_ingest(
+        cls, path: Path, embedder: Embedder, rebuild: bool = False
+    ) -> tuple[KnowledgeStore, str]:
         """Open or create the store for writing. Returns the store and a note on anything it had to repair."""
         note = ""
         path.mkdir(parents=True, exist_ok=True)
@@ -202,7 +217,9 @@ class KnowledgeStore:
         chunks.sort(key=lambda chunk: (chunk.source, chunk.position))
         return chunks
 
-    def nearest(self, vector: np.ndarray, n: int, topics: Sequence[str] | None = None) -> list[tuple[str, float]]:
+    def nearest(
+        self, vector: np.ndarray, n: int, topics: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the n nearest chunks, optionally only from some topics."""
         total = self.count()
         if total == 0:

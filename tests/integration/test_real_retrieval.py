@@ -38,7 +38,9 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         ("what is LoRA", r"LoRA|low-rank"),
     ],
 )
-def test_known_queries_find_the_right_material(seeded_store: tuple[Path, Path], query: str, expected: str) -> None:
+def test_known_queries_find_the_right_material(
+    seeded_store: tuple[Path, Path], query: str, expected: str
+) -> None:
     import re
 
     _, store = seeded_store
@@ -54,9 +56,21 @@ def test_known_queries_find_the_right_material(seeded_store: tuple[Path, Path], 
 def test_search_cli_json_contract(seeded_store: tuple[Path, Path]) -> None:
     _, store = seeded_store
     result = subprocess.run(
-        [sys.executable, "-m", "interviewer.cli", "search", "vector database index", "-k", "3", "--json",
-         "--store", str(store)],
-        capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "interviewer.cli",
+            "search",
+            "vector database index",
+            "-k",
+            "3",
+            "--json",
+            "--store",
+            str(store),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)

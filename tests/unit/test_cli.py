@@ -44,11 +44,13 @@ def test_packs_validate_reports_problems_and_exits_nonzero(tmp_path: Path) -> No
 
 def test_packs_validate_checks_cited_sections(tmp_path: Path) -> None:
     pack = tmp_path / "cites.yaml"
-    pack.write_text(VALID.replace("      - id: fresh-data", "      - id: fresh-data", 1).replace(
-        "    key_points:\n      - id: fresh-data",
-        "    sections: [no-such-doc.md#Intro]\n    key_points:\n      - id: fresh-data",
-        1,
-    ))
+    pack.write_text(
+        VALID.replace("      - id: fresh-data", "      - id: fresh-data", 1).replace(
+            "    key_points:\n      - id: fresh-data",
+            "    sections: [no-such-doc.md#Intro]\n    key_points:\n      - id: fresh-data",
+            1,
+        )
+    )
     code, _, stderr = run("packs", "validate", str(pack))
     assert code == 1
     assert "section 'no-such-doc.md#Intro': no document named 'no-such-doc.md'" in stderr
@@ -108,8 +110,7 @@ def test_bad_config_file_is_reported_once_without_traceback(isolated_environment
 def test_help_does_not_import_heavy_modules(heavy: str) -> None:
     code = (
         "import sys; from interviewer.cli import app; from typer.testing import CliRunner; "
-        "CliRunner().invoke(app, ['--help']); print(sorted(m for m in sys.modules if m.split('.')[0] == %r))"
-        % heavy
+        f"CliRunner().invoke(app, ['--help']); print(sorted(m for m in sys.modules if m.split('.')[0] == {heavy!r}))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
@@ -119,7 +120,9 @@ def test_core_package_never_imports_the_ui() -> None:
     offenders = [
         path
         for path in Path("interviewer").rglob("*.py")
-        if any(line.lstrip().startswith(("import textual", "from textual", "import tui", "from tui"))
-               for line in path.read_text().splitlines())
+        if any(
+            line.lstrip().startswith(("import textual", "from textual", "import tui", "from tui"))
+            for line in path.read_text().splitlines()
+        )
     ]
     assert offenders == []

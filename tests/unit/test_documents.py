@@ -38,7 +38,9 @@ def test_topic_defaults_to_file_stem(docs_dir: Path) -> None:
 
 
 def test_long_sections_split_by_size_with_overlap(tmp_path: Path) -> None:
-    sentences = " ".join(f"Sentence number {i} talks about attention heads and key vectors." for i in range(120))
+    sentences = " ".join(
+        f"Sentence number {i} talks about attention heads and key vectors." for i in range(120)
+    )
     path = tmp_path / "long.md"
     path.write_text(f"# Long\n\n## Attention\n\n{sentences}\n")
     chunks = chunk_document(load_document(path))

@@ -32,7 +32,9 @@ def test_incremental_ingest_skips_replaces_and_removes(corpus: Path, tmp_path: P
     assert embedder.texts_encoded == embedded_before, "unchanged files are not embedded again"
     assert second.chunks_total == first.chunks_total
 
-    (corpus / "decoding.md").write_text("# Decoding\n\n## Beam search\n\nBeam search keeps the best k partial sequences.\n")
+    (corpus / "decoding.md").write_text(
+        "# Decoding\n\n## Beam search\n\nBeam search keeps the best k partial sequences.\n"
+    )
     third = ingest([corpus], store_path, embedder)
     assert (third.added, third.updated, third.unchanged) == (0, 1, 2)
     texts = [chunk.text for chunk in KnowledgeStore.open_for_query(store_path, embedder).all_chunks()]

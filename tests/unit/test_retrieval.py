@@ -18,7 +18,9 @@ def test_rrf_rewards_agreement_between_rankings() -> None:
 
 
 def test_bm25_prefers_rare_terms_and_shorter_documents() -> None:
-    index = BM25Index(["the cat sat on the mat", "the dog sat", "quantization shrinks vectors " + "filler " * 30])
+    index = BM25Index(
+        ["the cat sat on the mat", "the dog sat", "quantization shrinks vectors " + "filler " * 30]
+    )
     scores = index.scores("dog")
     assert scores.argmax() == 1 and scores[0] == 0
     long_doc = BM25Index(["quantization " + "filler " * 50, "quantization filler"]).scores("quantization")

@@ -1,0 +1,74 @@
+"""The built-in corpus with the real embedding model: the retrieval quality the product promises."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def builtin_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("builtin") / "store"
+    result = subprocess.run(
+        [sys.executable, "-m", "interviewer.cli", "ingest", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "20 added" in result.stdout and "Skipped" not in result.stderr
+    return store
+
+
+def test_eval_retrieval_meets_the_quality_bar(builtin_store: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "interviewer.cli",
+            "eval",
+            "retrieval",
+            "--json",
+            "--store",
+            str(builtin_store),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["cases"] >= 60
+    assert report["recall@5"] >= 0.95, report["misses"][:10]
+    assert report["recall@1"] >= 0.75
+    assert 0 < report["mrr"] <= 1
+
+
+def test_topic_filtered_search_stays_in_topic(builtin_store: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "interviewer.cli",
+            "search",
+            "how are the vectors compressed",
+            "--topic",
+            "vector-search",
+            "--json",
+            "--store",
+            str(builtin_store),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload and {item["topic"] for item in payload} == {"vector-search"}
+    assert payload[0]["source"] == "vector-search.md"
