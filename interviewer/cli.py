@@ -318,6 +318,81 @@ def search_command(
         out.print()
 
 
+# --- grading --------------------------------------------------------------------------------------------------
+
+
+def _grader(settings: Settings, model: Path | None, use_model: bool):  # type: ignore[no-untyped-def]
+    from interviewer.embeddings import default_embedder
+    from interviewer.grading import Grader
+    from interviewer.llm import LlamaCppLLM
+
+    embedder = default_embedder()
+    try:
+        retriever = _retriever(settings)
+    except InterviewerError as exc:
+        err.print(f"Note: grading without citations ({exc.title}: {exc.message})", markup=False)
+        retriever = None
+    llm = None
+    if use_model:
+        llm = LlamaCppLLM(model or settings.model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
+                          seed=settings.seed)
+    return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed)
+
+
+def _print_grade(grade) -> None:  # type: ignore[no-untyped-def]
+    label = " (evidence only: the model was not used)" if grade.evidence_only else ""
+    out.print(f"[bold]Score {grade.overall:.1f}/5 ({grade.percent}%)[/bold]{label}")
+    out.print(grade.explanation, markup=False)
+    if grade.flags:
+        out.print("[yellow]Flags: " + ", ".join(grade.flags) + "[/yellow]")
+    for criterion in grade.criteria:
+        out.print(f"  {criterion.criterion:<13} {criterion.score}/5  {criterion.descriptor}  "
+                  f"[dim]{criterion.justification}[/dim]")
+    out.print("Key points:")
+    marks = {"covered": "[green]covered[/green]", "partly": "[yellow]partly[/yellow]", "missing": "[red]missing[/red]"}
+    for point in grade.key_points:
+        out.print(f"  {marks[point.status]}  {point.statement}")
+        if point.evidence_quote:
+            out.print(f'           [dim]"{point.evidence_quote}"[/dim]', markup=True)
+    for advice in grade.advice:
+        out.print(f"  - {advice}", markup=False)
+    if grade.citations:
+        out.print("References: " + "; ".join(f"{c.source} > {c.heading.split(' > ')[-1]}" for c in grade.citations),
+                  markup=False)
+    if grade.model_note:
+        out.print(f"[dim]{grade.model_note}[/dim]")
+
+
+@app.command("grade")
+def grade_command(
+    pack: Annotated[str, typer.Option("--pack", help="Pack name.")],
+    question: Annotated[str, typer.Option("--question", help="Question id.")],
+    answer: Annotated[str | None, typer.Option("--answer", help="The answer text.")] = None,
+    answer_file: Annotated[Path | None, typer.Option("--answer-file", help="Read the answer from a file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the grade as JSON.")] = False,
+    model: Annotated[Path | None, typer.Option("--model", help="A GGUF chat model (default: bundled).")] = None,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Grade from evidence only.")] = False,
+) -> None:
+    """Grade one answer against a question's rubric."""
+    from interviewer.grading import grade_to_json
+
+    if (answer is None) == (answer_file is None):
+        raise InterviewerError("give exactly one of --answer or --answer-file", "No answer to grade")
+    if answer_file is not None:
+        try:
+            answer = answer_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InterviewerError(f"cannot read {answer_file}: {exc}", "No answer to grade") from exc
+    assert answer is not None
+    settings = state.settings(model_path=model)
+    target = _catalog(settings).get(pack).pack.question(question)
+    grade = _grader(settings, model, use_model=not no_model).grade(target, answer)
+    if as_json:
+        sys.stdout.write(grade_to_json(grade) + "\n")
+    else:
+        _print_grade(grade)
+
+
 # --- evaluation -------------------------------------------------------------------------------------------
 
 

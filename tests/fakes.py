@@ -40,3 +40,52 @@ class BagOfWordsEmbedder:
     @property
     def texts_encoded(self) -> int:
         return sum(len(call) for call in self.calls)
+
+
+class FakeLLM:
+    """A scripted StructuredLLM: `enqueue()` what the next calls return (a dict, a JSON string, or an exception).
+
+    `history` keeps every call's messages, so tests can check what the model was shown.
+    """
+
+    model_id = "fake-llm"
+
+    def __init__(self) -> None:
+        self.script: list[object] = []
+        self.history: list[list[dict[str, str]]] = []
+
+    def enqueue(self, *responses: object) -> FakeLLM:
+        self.script.extend(responses)
+        return self
+
+    def complete_structured(self, messages, output, *, max_tokens=400):  # type: ignore[no-untyped-def]
+        from interviewer.llm import CallStats, ModelOutputError
+
+        self.history.append(list(messages))
+        if not self.script:
+            raise ModelOutputError("the fake model has nothing scripted")
+        response = self.script.pop(0)
+        if isinstance(response, Exception):
+            raise response
+        text = response if isinstance(response, str) else __import__("json").dumps(response)
+        try:
+            return output.model_validate_json(text), CallStats(attempts=1, seconds=0.0, raw_outputs=[text])
+        except Exception as exc:
+            raise ModelOutputError(f"invalid output: {exc}") from exc
+
+
+class FakeLlama:
+    """Stands in for llama_cpp.Llama inside LlamaCppLLM: streams scripted texts, or raises."""
+
+    def __init__(self, *outputs: object) -> None:
+        self.outputs = list(outputs)
+        self.calls = 0
+
+    def create_chat_completion(self, **kwargs):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        assert kwargs["grammar"] is not None and kwargs["temperature"] == 0.0 and kwargs["stream"]
+        output = self.outputs.pop(0)
+        if isinstance(output, Exception):
+            raise output
+        for piece in (str(output)[i : i + 7] for i in range(0, len(str(output)), 7)):
+            yield {"choices": [{"delta": {"content": piece}}]}

@@ -1,0 +1,560 @@
+"""Rubric grading: a score built from evidence the program can check, explained criterion by criterion.
+
+How a score is made (the same inputs always give the same grade):
+1. Guards: empty, "I don't know", gibberish, a copy of the question or an off-topic answer scores 0 with the
+   reason. Instruction-like sentences are flagged and removed before anything else sees the answer.
+2. Evidence per key point: the best-matching answer sentence (or pair of sentences) by MiniLM cosine similarity,
+   and the share of the key point's content words that sentence contains. A logistic curve with fitted
+   parameters turns the two into a coverage in [0, 1]: covered, partly covered or missing, with the quote.
+3. The model (any GGUF; SmolLM2-135M by default) gives its own verdict per key point with a quote. A verdict
+   counts only if its quote really is in the answer, it can move a coverage by at most MODEL_WEIGHT, and it is
+   ignored for an answer that tried to instruct the grader. The model also phrases the advice.
+4. Overall = the calibrated linear map of weighted coverage, clipped to 0..5 (parameters in
+   grading_calibration.json, fitted on knowledge/eval/grading-dev.csv; refit with
+   `interviewer eval grading --dataset FILE.csv --fit-calibration interviewer/grading_calibration.json`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field, StringConstraints, create_model
+
+from interviewer.embeddings import Embedder
+from interviewer.errors import ModelError
+from interviewer.guards import GuardResult, check_non_answer, content_words, sanitise
+from interviewer.llm import StructuredLLM
+from interviewer.packs import KeyPoint, Question
+from interviewer.resources import builtin_docs_dir, prompts_dir
+from interviewer.retrieval import RetrievedChunk, Retriever, tokenize
+
+GRADE_SCHEMA_VERSION = 1
+MODEL_WEIGHT = 0.25
+CALIBRATION_FILE = Path(__file__).with_name("grading_calibration.json")
+Coverage = Literal["covered", "partly", "missing"]
+Criterion = Literal["correctness", "completeness", "depth", "clarity"]
+
+RUBRIC: dict[str, list[str]] = {
+    "correctness": [
+        "Nothing correct, or no answer.",
+        "Mostly wrong; a correct fragment at best.",
+        "Some correct statements, with notable errors or confusion.",
+        "Mostly correct; the central idea is right but thin or partly imprecise.",
+        "Correct, with at most a minor imprecision.",
+        "Fully correct and precise.",
+    ],
+    "completeness": [
+        "No key point covered.",
+        "One minor key point touched.",
+        "Under half of the weighted key points covered.",
+        "About half to two thirds of the weighted key points covered.",
+        "Most key points covered; one is missing or thin.",
+        "Every key point covered.",
+    ],
+    "depth": [
+        "No reasoning at all.",
+        "Names terms without explaining them.",
+        "Explains one idea superficially.",
+        "Explains the main mechanism.",
+        "Explains mechanisms and at least one trade-off or consequence.",
+        "Explains mechanisms, trade-offs and when each applies, as in the reference answer.",
+    ],
+    "clarity": [
+        "Unreadable or no answer.",
+        "Hard to follow; fragments or heavy repetition.",
+        "Understandable with effort; disorganised.",
+        "Clear enough; some rambling or repetition.",
+        "Clear and organised.",
+        "Clear, concise and well organised.",
+    ],
+}
+
+
+# --- the grade -------------------------------------------------------------------------------------------
+
+
+class CriterionScore(BaseModel):
+    criterion: Criterion = Field(description="Which general criterion.")
+    score: int = Field(ge=0, le=5, description="0 to 5, see the rubric descriptor for the level.")
+    descriptor: str = Field(description="The rubric's words for this level.")
+    justification: str = Field(description="One line: why this level.")
+
+
+class KeyPointVerdict(BaseModel):
+    key_point_id: str = Field(description="The key point's id in the pack.")
+    statement: str = Field(description="What a complete answer says.")
+    weight: float = Field(description="The key point's weight.")
+    status: Coverage = Field(description="covered, partly or missing.")
+    coverage: float = Field(ge=0, le=1, description="Evidence strength in [0, 1].")
+    evidence_quote: str | None = Field(description="The answer sentence the evidence comes from.")
+    similarity: float = Field(description="Cosine similarity of that sentence to the statement (MiniLM).")
+    word_overlap: float = Field(description="Share of the statement's content words found in that sentence.")
+    model_verdict: Coverage | None = Field(default=None, description="The model's verdict, if it was used.")
+    model_quote_verified: bool | None = Field(default=None, description="Whether the model's quote is in the answer.")
+    probe: str = Field(description="A question that asks for this point.")
+
+
+class Citation(BaseModel):
+    source: str
+    heading: str
+    section_id: str
+
+
+class GradeTimings(BaseModel):
+    retrieval_ms: float = 0.0
+    evidence_ms: float = 0.0
+    model_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+class Grade(BaseModel):
+    schema_version: int = GRADE_SCHEMA_VERSION
+    question_id: str
+    overall: float = Field(ge=0, le=5, description="0 to 5, one decimal.")
+    percent: int = Field(ge=0, le=100)
+    criteria: list[CriterionScore]
+    key_points: list[KeyPointVerdict]
+    strengths: list[str]
+    gaps: list[str]
+    advice: list[str]
+    guard: str | None = Field(default=None, description="The guard that scored the answer 0, if any.")
+    flags: list[str] = Field(default_factory=list, description="Warnings such as prompt-injection.")
+    explanation: str
+    citations: list[Citation]
+    evidence_only: bool = Field(description="True when the model was not used (unavailable or disabled).")
+    model_id: str | None
+    model_note: str | None = None
+    prompt_version: str
+    seed: int
+    calibration_version: str
+    timings: GradeTimings
+
+    @property
+    def missing_key_points(self) -> list[KeyPointVerdict]:
+        order = {"missing": 0, "partly": 1, "covered": 2}
+        gaps = [kp for kp in self.key_points if kp.status != "covered"]
+        return sorted(gaps, key=lambda kp: (order[kp.status], -kp.weight))
+
+
+# --- calibration -----------------------------------------------------------------------------------------
+
+
+class Calibration(BaseModel):
+    """Parameters of the score formula; fitted, shipped, and refittable (see the module docstring)."""
+
+    version: str = "uncalibrated"
+    slope: float = Field(default=12.0, description="Steepness of the coverage curve.")
+    threshold: float = Field(default=0.55, description="Evidence strength at which coverage is one half.")
+    overlap_weight: float = Field(default=0.5, description="Weight of word overlap next to similarity.")
+    intercept: float = Field(default=0.0, description="Overall score at zero coverage.")
+    scale: float = Field(default=5.0, description="Overall score gained from zero to full coverage.")
+    covered_at: float = 0.6
+    partly_at: float = 0.3
+    fitted_on: str = ""
+    fit_figures: dict[str, float] = Field(default_factory=dict)
+
+    def coverage(self, similarity: float, overlap: float) -> float:
+        strength = similarity + self.overlap_weight * overlap
+        return 1.0 / (1.0 + math.exp(-self.slope * (strength - self.threshold)))
+
+    def overall(self, weighted_coverage: float) -> float:
+        return float(min(5.0, max(0.0, self.intercept + self.scale * weighted_coverage)))
+
+    def status(self, coverage: float) -> Coverage:
+        if coverage >= self.covered_at:
+            return "covered"
+        return "partly" if coverage >= self.partly_at else "missing"
+
+
+def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
+    if not path.is_file():
+        return Calibration()
+    return Calibration.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+# --- the prompt ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    version: str
+    system: str
+    user: str
+
+
+@lru_cache(maxsize=4)
+def load_prompt(name: str = "grading") -> PromptTemplate:
+    """A prompts/<name>.md file: a `version:` line, then `## system` and `## user` parts."""
+    text = (prompts_dir() / f"{name}.md").read_text(encoding="utf-8")
+    version = re.search(r"^version:\s*(\S+)", text, re.MULTILINE)
+    parts = re.split(r"^## (system|user)\s*$", text, flags=re.MULTILINE)
+    sections = {parts[i]: parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
+    if not version or "system" not in sections or "user" not in sections:
+        raise ModelError(f"prompt file {name}.md needs a version line and ## system / ## user parts")
+    return PromptTemplate(f"{name}@{version.group(1)}", sections["system"], sections["user"])
+
+
+def escape_untrusted(text: str) -> str:
+    """The answer goes into the prompt as data: it cannot close or open the tags around it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def model_label(index: int) -> str:
+    return f"k{index + 1}"
+
+
+def model_output_type(question: Question) -> type[BaseModel]:
+    """The JSON the model must produce, with enums for ids and verdicts (the grammar ignores min/max)."""
+    # Short labels (k1, k2, ...) instead of the pack's ids: every generated token costs ~12 ms on the default model.
+    ids = tuple(model_label(index) for index in range(len(question.key_points)))
+    quote = Annotated[str, StringConstraints(max_length=60)]  # short quotes keep the call near a second
+    verdict_fields: dict[str, Any] = {
+        "point": (Literal[ids], Field(description="Key point label.")),
+        "quote": (quote, Field(description="Exact words from the answer, or empty.")),
+        "verdict": (Literal["covered", "partly", "missing"], Field(description="Verdict.")),
+    }
+    verdict_model = create_model("ModelKeyPointVerdict", **verdict_fields)
+    notes_fields: dict[str, Any] = {
+        "key_points": (Annotated[list[verdict_model], Field(max_length=len(ids))], ...),  # type: ignore[valid-type]
+        "advice": (Annotated[str, StringConstraints(max_length=120)], Field(description="One tip.")),
+    }
+    return create_model("ModelGradeNotes", **notes_fields)
+
+
+def build_messages(
+    template: PromptTemplate, question: Question, answer: str, references: Sequence[RetrievedChunk]
+) -> list[dict[str, str]]:
+    key_points = "\n".join(
+        f"- {model_label(i)} (weight {p.weight:g}): {p.statement}" for i, p in enumerate(question.key_points)
+    )
+    reference_text = "\n".join(f"[{r.citation}] {r.text[:400]}" for r in references[:2])
+    user = template.user.format(
+        question=question.question,
+        reference_answer=question.reference_answer,
+        key_points=key_points,
+        references=reference_text or "(none)",
+        answer=escape_untrusted(answer),
+    )
+    return [{"role": "system", "content": template.system}, {"role": "user", "content": user}]
+
+
+# --- evidence --------------------------------------------------------------------------------------------
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def quote_in_answer(quote: str, answer_sentences: Sequence[str]) -> bool:
+    """A model quote counts only if it appears in the (sanitised) answer, ignoring case and spacing."""
+    needle = _normalise(quote)
+    return len(needle) >= 8 and needle in _normalise(" ".join(answer_sentences))
+
+
+def _word_overlap(statement: str, sentence: str) -> float:
+    wanted = set(tokenize(statement))
+    if not wanted:
+        return 0.0
+    return len(wanted & set(tokenize(sentence))) / len(wanted)
+
+
+@dataclass
+class Evidence:
+    best_sentence: str | None
+    similarity: float
+    overlap: float
+    coverage: float
+
+
+def gather_evidence(
+    key_points: Sequence[KeyPoint], sentences: Sequence[str], embedder: Embedder, calibration: Calibration,
+    vectors: np.ndarray | None = None,
+) -> list[Evidence]:
+    """Per key point: the answer span most like it, and how strongly it matches.
+
+    Spans are single sentences and adjacent pairs (a point is often made across two sentences). Each key point
+    takes its best span by the same combined strength the coverage curve uses, so adding unrelated or repeated
+    text can never raise a coverage.
+    """
+    if not sentences:
+        return [Evidence(None, 0.0, 0.0, 0.0) for _ in key_points]
+    spans = list(sentences) + [f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)]
+    if vectors is None:
+        vectors = embedder.encode([point.statement for point in key_points] + spans)
+    point_vectors, span_vectors = vectors[: len(key_points)], vectors[len(key_points) :]
+    similarities = point_vectors @ span_vectors.T
+    results = []
+    for row, point in enumerate(key_points):
+        best: Evidence | None = None
+        for column, span in enumerate(spans):
+            similarity = float(similarities[row, column])
+            overlap = _word_overlap(point.statement, span)
+            coverage = calibration.coverage(similarity, overlap)
+            if best is None or coverage > best.coverage:
+                best = Evidence(span, similarity, overlap, coverage)
+        assert best is not None
+        results.append(best)
+    return results
+
+
+@lru_cache(maxsize=1)
+def corpus_vocabulary() -> frozenset[str]:
+    """Words a real answer is made of: everything in the knowledge documents (for the gibberish guard)."""
+    words: set[str] = set()
+    docs = builtin_docs_dir()
+    if docs.is_dir():
+        for path in docs.glob("*.md"):
+            words.update(content_words(path.read_text(encoding="utf-8")))
+    words.update("i im i'm you we they it its it's think guess basically like so yeah well um uh ok okay".split())
+    return frozenset(words)
+
+
+# --- grading ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Grader:
+    """Grades answers to pack questions. `llm=None` grades from evidence only (and says so in the grade)."""
+
+    embedder: Embedder
+    retriever: Retriever | None = None
+    llm: StructuredLLM | None = None
+    calibration: Calibration | None = None
+    seed: int = 0
+    off_topic_threshold: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.calibration is None:
+            self.calibration = load_calibration()
+        self.template = load_prompt("grading")
+
+    def grade(self, question: Question, answer: str, *, use_model: bool = True) -> Grade:
+        started = time.perf_counter()
+        timings = GradeTimings()
+        calibration = self.calibration
+        assert calibration is not None
+
+        references: list[RetrievedChunk] = []
+        if self.retriever is not None:
+            t0 = time.perf_counter()
+            references = self.retriever.search(f"{question.question} {question.reference_answer}", k=3,
+                                               topics=[question.topic])
+            if not references:
+                references = self.retriever.search(question.question, k=3)
+            timings.retrieval_ms = (time.perf_counter() - t0) * 1000
+        citations = [Citation(source=r.source, heading=r.heading, section_id=r.chunk_id) for r in references]
+
+        t0 = time.perf_counter()
+        cleaned = sanitise(answer)
+        flags = [f"prompt-injection:{flag}" for flag in cleaned.flags]
+        vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + question.reference_answer))
+        guard = check_non_answer(cleaned.text, question.question, set(vocabulary))
+        evidence: list[Evidence] = []
+        if guard is None:
+            evidence = gather_evidence(question.key_points, cleaned.sentences, self.embedder, calibration)
+            guard = self._off_topic(question, cleaned.sentences, evidence)
+        timings.evidence_ms = (time.perf_counter() - t0) * 1000
+
+        if guard is not None:
+            timings.total_ms = (time.perf_counter() - started) * 1000
+            return self._zero_grade(question, guard, flags, citations, timings)
+
+        verdicts = [self._verdict(point, ev) for point, ev in zip(question.key_points, evidence, strict=True)]
+        model_note: str | None = None
+        model_advice = ""
+        evidence_only = True
+        if use_model and self.llm is not None:
+            t0 = time.perf_counter()
+            try:
+                notes, _stats = self.llm.complete_structured(
+                    build_messages(self.template, question, cleaned.text, references),
+                    model_output_type(question),
+                    max_tokens=40 + 45 * len(question.key_points),
+                )
+                evidence_only = False
+                model_advice = str(getattr(notes, "advice", "")).strip()
+                self._apply_model_verdicts(verdicts, notes, cleaned.sentences, injected=bool(cleaned.flags))
+            except ModelError as exc:
+                model_note = f"{exc.title}: {exc.message}"
+            timings.model_ms = (time.perf_counter() - t0) * 1000
+        elif use_model:
+            model_note = "No model configured."
+
+        grade = self._assemble(question, verdicts, cleaned.sentences, flags, citations, timings, evidence_only,
+                               model_note, model_advice)
+        grade.timings.total_ms = (time.perf_counter() - started) * 1000
+        return grade
+
+    # --- pieces ---
+
+    def _off_topic(self, question: Question, sentences: Sequence[str], evidence: list[Evidence]) -> GuardResult | None:
+        best_similarity = max((ev.similarity for ev in evidence), default=0.0)
+        reference_words = set(tokenize(question.reference_answer + " " + question.question))
+        answer_words = set(tokenize(" ".join(sentences)))
+        shared = len(answer_words & reference_words) / max(1, len(answer_words))
+        if best_similarity < self.off_topic_threshold and shared < 0.15:
+            return GuardResult("off-topic", "The answer does not address the question.")
+        return None
+
+    def _verdict(self, point: KeyPoint, evidence: Evidence) -> KeyPointVerdict:
+        calibration = self.calibration
+        assert calibration is not None
+        status = calibration.status(evidence.coverage)
+        return KeyPointVerdict(
+            key_point_id=point.id,
+            statement=point.statement,
+            weight=point.weight,
+            status=status,
+            coverage=round(evidence.coverage, 4),
+            evidence_quote=evidence.best_sentence if status != "missing" else None,
+            similarity=round(evidence.similarity, 4),
+            word_overlap=round(evidence.overlap, 4),
+            probe=point.probe,
+        )
+
+    def _apply_model_verdicts(
+        self, verdicts: list[KeyPointVerdict], notes: BaseModel, sentences: Sequence[str], injected: bool
+    ) -> None:
+        calibration = self.calibration
+        assert calibration is not None
+        value = {"covered": 1.0, "partly": 0.5, "missing": 0.0}
+        by_label = {model_label(index): v for index, v in enumerate(verdicts)}
+        for item in getattr(notes, "key_points", []):
+            verdict = by_label.get(item.point)
+            if verdict is None or verdict.model_verdict is not None:
+                continue
+            verified = quote_in_answer(item.quote, sentences)
+            verdict.model_verdict = item.verdict
+            verdict.model_quote_verified = verified
+            if not verified:
+                continue  # an unverifiable claim about the answer is discarded
+            target = value[item.verdict]
+            if injected and target > verdict.coverage:
+                continue  # an answer that tried to instruct the grader gets no benefit of the doubt
+            verdict.coverage = round(verdict.coverage + MODEL_WEIGHT * (target - verdict.coverage), 4)
+            verdict.status = calibration.status(verdict.coverage)
+            if verdict.status != "missing" and verdict.evidence_quote is None:
+                verdict.evidence_quote = item.quote
+
+    def _assemble(
+        self,
+        question: Question,
+        verdicts: list[KeyPointVerdict],
+        sentences: Sequence[str],
+        flags: list[str],
+        citations: list[Citation],
+        timings: GradeTimings,
+        evidence_only: bool,
+        model_note: str | None,
+        model_advice: str,
+    ) -> Grade:
+        calibration = self.calibration
+        assert calibration is not None
+        total_weight = sum(v.weight for v in verdicts)
+        weighted = sum(v.weight * v.coverage for v in verdicts) / total_weight
+        overall = round(calibration.overall(weighted), 1)
+        heavy = [v for v in verdicts if v.weight >= max(v.weight for v in verdicts)]
+        heavy_coverage = sum(v.coverage for v in heavy) / len(heavy)
+        covered = [v for v in verdicts if v.status == "covered"]
+        partly = [v for v in verdicts if v.status == "partly"]
+        missing = [v for v in verdicts if v.status == "missing"]
+        words = sum(len(content_words(s)) for s in sentences)
+        mean_sentence = words / max(1, len(sentences))
+
+        def level(value: float) -> int:
+            return int(min(5, max(0, round(value))))
+
+        correctness = level(0.5 * overall + 2.5 * heavy_coverage)
+        completeness = level(5 * weighted)
+        depth = level(min(5.0, overall + (0.5 if words >= 60 and weighted >= 0.5 else 0.0)))
+        clarity = level(5 - (1 if mean_sentence > 40 else 0) - (1 if len(sentences) == 1 and words > 60 else 0)
+                        - (1 if flags else 0) - (2 if weighted < 0.15 else 0))
+        justification = {
+            "correctness": f"The most important points are {heavy_coverage:.0%} evidenced in the answer.",
+            "completeness": f"{len(covered)} of {len(verdicts)} key points covered, {len(partly)} partly.",
+            "depth": f"Overall evidence {overall:.1f}/5 over {words} words.",
+            "clarity": f"{len(sentences)} sentences, {mean_sentence:.0f} words each on average.",
+        }
+        scores = {"correctness": correctness, "completeness": completeness, "depth": depth, "clarity": clarity}
+        criteria = [
+            CriterionScore(criterion=name, score=score, descriptor=RUBRIC[name][score],  # type: ignore[arg-type]
+                           justification=justification[name])
+            for name, score in scores.items()
+        ]
+        strengths = [f"You covered: {v.statement}" for v in covered]
+        gaps = [f"{'Partly covered' if v.status == 'partly' else 'Missing'}: {v.statement}"
+                for v in sorted(partly + missing, key=lambda v: -v.weight)]
+        advice = []
+        if missing or partly:
+            first = sorted(missing + partly, key=lambda v: (v.status != "missing", -v.weight))[0]
+            advice.append(f"Think about: {first.probe}")
+        if question.sections:
+            advice.append("Study: " + ", ".join(question.sections[:2]))
+        if len(model_advice.split()) >= 4:  # a word or two from a small model is noise, not advice
+            advice.append(model_advice)
+        explanation = (
+            f"{len(covered)} of {len(verdicts)} key points covered and {len(partly)} partly; weighted coverage "
+            f"{weighted:.0%} gives {overall:.1f}/5."
+            + (" Instruction-like text in the answer was ignored." if flags else "")
+            + (" Scored from evidence only: the model was not used." if evidence_only else "")
+        )
+        return Grade(
+            question_id=question.id,
+            overall=overall,
+            percent=int(round(overall * 20)),
+            criteria=criteria,
+            key_points=verdicts,
+            strengths=strengths,
+            gaps=gaps,
+            advice=advice,
+            flags=flags,
+            explanation=explanation,
+            citations=citations,
+            evidence_only=evidence_only,
+            model_id=None if evidence_only else getattr(self.llm, "model_id", None),
+            model_note=model_note,
+            prompt_version=self.template.version,
+            seed=self.seed,
+            calibration_version=calibration.version,
+            timings=timings,
+        )
+
+    def _zero_grade(
+        self, question: Question, guard: GuardResult, flags: list[str], citations: list[Citation],
+        timings: GradeTimings,
+    ) -> Grade:
+        calibration = self.calibration
+        assert calibration is not None
+        verdicts = [
+            KeyPointVerdict(key_point_id=p.id, statement=p.statement, weight=p.weight, status="missing",
+                            coverage=0.0, evidence_quote=None, similarity=0.0, word_overlap=0.0, probe=p.probe)
+            for p in question.key_points
+        ]
+        criteria = [
+            CriterionScore(criterion=name, score=0, descriptor=RUBRIC[name][0],  # type: ignore[arg-type]
+                           justification=guard.reason)
+            for name in RUBRIC
+        ]
+        return Grade(
+            question_id=question.id, overall=0.0, percent=0, criteria=criteria, key_points=verdicts,
+            strengths=[], gaps=[f"Missing: {p.statement}" for p in question.key_points],
+            advice=[f"Think about: {question.key_points[0].probe}"] + (
+                ["Study: " + ", ".join(question.sections[:2])] if question.sections else []),
+            guard=guard.name, flags=flags, explanation=f"Scored 0: {guard.reason}", citations=citations,
+            evidence_only=True, model_id=None, model_note="The model is not consulted for a non-answer.",
+            prompt_version=self.template.version, seed=self.seed, calibration_version=calibration.version,
+            timings=timings,
+        )
+
+
+def grade_to_json(grade: Grade) -> str:
+    return json.dumps(grade.model_dump(mode="json"), indent=2, ensure_ascii=False)

