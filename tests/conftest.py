@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,10 @@ def docs_dir() -> Path:
 def knowledge_or_seeds() -> Path:
     """The raw seed documents when they are beside the repository, else the product's own documents."""
     return SEEDS_DIR if SEEDS_DIR.is_dir() else REPO_ROOT / "knowledge" / "docs"
+
+
+def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run `interviewer ARGS...` as a user would, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "interviewer.cli", *args], capture_output=True, text=True, timeout=timeout
+    )

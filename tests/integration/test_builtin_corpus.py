@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.real_model
 
@@ -15,33 +15,14 @@ pytestmark = pytest.mark.real_model
 @pytest.fixture(scope="module")
 def builtin_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("builtin") / "store"
-    result = subprocess.run(
-        [sys.executable, "-m", "interviewer.cli", "ingest", "--store", str(store)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_cli("ingest", "--store", str(store))
     assert result.returncode == 0, result.stderr
     assert "20 added" in result.stdout and "Skipped" not in result.stderr
     return store
 
 
 def test_eval_retrieval_meets_the_quality_bar(builtin_store: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "interviewer.cli",
-            "eval",
-            "retrieval",
-            "--json",
-            "--store",
-            str(builtin_store),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_cli("eval", "retrieval", "--json", "--store", str(builtin_store))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["cases"] >= 60
@@ -51,22 +32,8 @@ def test_eval_retrieval_meets_the_quality_bar(builtin_store: Path) -> None:
 
 
 def test_topic_filtered_search_stays_in_topic(builtin_store: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "interviewer.cli",
-            "search",
-            "how are the vectors compressed",
-            "--topic",
-            "vector-search",
-            "--json",
-            "--store",
-            str(builtin_store),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_cli(
+        "search", "how are the vectors compressed", "--topic", "vector-search", "--json", "--store", str(builtin_store)
     )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from interviewer.embeddings import default_embedder
 from interviewer.ingest import ingest
 from interviewer.retrieval import HybridRetriever
 from interviewer.store import KnowledgeStore
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.real_model
 
@@ -38,9 +37,7 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         ("what is LoRA", r"LoRA|low-rank"),
     ],
 )
-def test_known_queries_find_the_right_material(
-    seeded_store: tuple[Path, Path], query: str, expected: str
-) -> None:
+def test_known_queries_find_the_right_material(seeded_store: tuple[Path, Path], query: str, expected: str) -> None:
     import re
 
     _, store = seeded_store
@@ -48,30 +45,12 @@ def test_known_queries_find_the_right_material(
     retriever = HybridRetriever(KnowledgeStore.open_for_query(store, embedder), embedder)
     results = retriever.search(query, k=5)
     assert len(results) == 5
-    assert any(re.search(expected, r.heading + " " + r.text, re.I) for r in results[:3]), [
-        r.citation for r in results
-    ]
+    assert any(re.search(expected, r.heading + " " + r.text, re.I) for r in results[:3]), [r.citation for r in results]
 
 
 def test_search_cli_json_contract(seeded_store: tuple[Path, Path]) -> None:
     _, store = seeded_store
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "interviewer.cli",
-            "search",
-            "vector database index",
-            "-k",
-            "3",
-            "--json",
-            "--store",
-            str(store),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    result = run_cli("search", "vector database index", "-k", "3", "--json", "--store", str(store))
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert len(payload) == 3

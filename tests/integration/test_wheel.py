@@ -15,7 +15,9 @@ def test_built_wheel_bundles_and_finds_the_content(tmp_path: Path) -> None:
     wheel_dir = tmp_path / "wheels"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheel_dir), str(REPO_ROOT)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = wheel_dir.glob("interviewer-*.whl")
@@ -29,13 +31,22 @@ def test_built_wheel_bundles_and_finds_the_content(tmp_path: Path) -> None:
     target = tmp_path / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert install.returncode == 0, install.stderr
     probe = subprocess.run(
-        [sys.executable, "-c",
-         "from interviewer.resources import knowledge_dir, prompts_dir; print(knowledge_dir()); print(prompts_dir())"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        [
+            sys.executable,
+            "-c",
+            "from interviewer.resources import knowledge_dir, prompts_dir; "
+            "print(knowledge_dir()); print(prompts_dir())",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(target)},
     )
     assert probe.returncode == 0, probe.stderr

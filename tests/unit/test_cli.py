@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from interviewer.cli import app
 from interviewer.errors import InterviewerError
+from tests.conftest import run_cli
 from tests.unit.test_packs import VALID
 
 runner = CliRunner()
@@ -25,10 +26,7 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "interviewer.cli", *args], capture_output=True, text=True, env=env, timeout=120
-    )
+run_main = run_cli
 
 
 def test_packs_validate_reports_problems_and_exits_nonzero(tmp_path: Path) -> None:
