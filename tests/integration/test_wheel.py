@@ -11,15 +11,16 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT
 
 
+def pip(*args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", *args, "--no-deps", "--quiet"], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_built_wheel_bundles_and_finds_the_content(tmp_path: Path) -> None:
     wheel_dir = tmp_path / "wheels"
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheel_dir), str(REPO_ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert build.returncode == 0, build.stderr
+    pip("wheel", "-w", str(wheel_dir), str(REPO_ROOT))
     (wheel,) = wheel_dir.glob("interviewer-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "interviewer/_bundled/knowledge/docs/rag.md" in names
@@ -29,13 +30,7 @@ def test_built_wheel_bundles_and_finds_the_content(tmp_path: Path) -> None:
     assert "tui/__init__.py" in names
 
     target = tmp_path / "site"
-    install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert install.returncode == 0, install.stderr
+    pip("install", "--target", str(target), str(wheel))
     probe = subprocess.run(
         [
             sys.executable,
