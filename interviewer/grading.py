@@ -357,7 +357,7 @@ class Grader:
         cleaned = sanitise(answer)
         flags = [f"prompt-injection:{flag}" for flag in cleaned.flags]
         vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + question.reference_answer))
-        guard = check_non_answer(cleaned.text, question.question, set(vocabulary))
+        guard = check_non_answer(cleaned.text, question.question, vocabulary)
         evidence: list[Evidence] = []
         if guard is None:
             evidence = gather_evidence(question.key_points, cleaned.sentences, self.embedder, calibration)

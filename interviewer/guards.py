@@ -10,6 +10,7 @@ raise a score.
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
@@ -87,7 +88,7 @@ def content_words(text: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(text)]
 
 
-def check_non_answer(answer: str, question: str, vocabulary: set[str]) -> GuardResult | None:
+def check_non_answer(answer: str, question: str, vocabulary: AbstractSet[str]) -> GuardResult | None:
     """The guards that need no embeddings: empty, don't-know, gibberish, copy of the question."""
     words = content_words(answer)
     if not words:

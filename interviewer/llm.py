@@ -74,17 +74,18 @@ def json_schema_for(output: type[BaseModel]) -> dict[str, Any]:
     return output.model_json_schema()
 
 
-def build_grammar(output: type[BaseModel]):  # type: ignore[no-untyped-def]
-    """Convert a pydantic model to a llama.cpp grammar; raise instead of falling back to free JSON."""
+def grammar_from_schema(schema: dict[str, Any], name: str):  # type: ignore[no-untyped-def]
+    """Convert a JSON schema to a llama.cpp grammar; raise instead of falling back to free JSON."""
     from llama_cpp import LlamaGrammar
 
-    schema = json.dumps(json_schema_for(output))
     try:
-        return LlamaGrammar.from_json_schema(schema, verbose=False)
-    except Exception as exc:  # the converter raises assorted types for schemas it cannot express
-        raise ModelError(
-            f"cannot turn the {output.__name__} schema into a grammar: {exc}", "Output schema not supported"
-        ) from exc
+        return LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+    except Exception as exc:  # the converter raises assorted types (even AssertionError) for what it cannot express
+        raise ModelError(f"cannot turn the {name} schema into a grammar: {exc}", "Output schema not supported") from exc
+
+
+def build_grammar(output: type[BaseModel]):  # type: ignore[no-untyped-def]
+    return grammar_from_schema(json_schema_for(output), output.__name__)
 
 
 class LlamaCppLLM:
