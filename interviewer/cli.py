@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 packs_app = typer.Typer(help="List, validate, scaffold and describe question packs.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
-eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval and grading quality.", no_args_is_help=True)
 app.add_typer(packs_app, name="packs")
 app.add_typer(config_app, name="config")
 app.add_typer(eval_app, name="eval")
@@ -426,6 +426,102 @@ def eval_retrieval_command(
     )
     for miss in report.misses:
         out.print(f"  miss (line {miss['line']}): {miss['query']}  -> top: {miss['top']}", markup=False)
+
+
+def _progress_callbacks(label: str):  # type: ignore[no-untyped-def]
+    """A rich progress bar on a terminal, nothing otherwise; returns (context manager, callback factory)."""
+    from contextlib import nullcontext
+
+    if not sys.stderr.isatty():
+        return nullcontext(), lambda _name: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=True)
+
+    def factory(name: str):  # type: ignore[no-untyped-def]
+        task = progress.add_task(name, total=None)
+        return lambda done, total: progress.update(task, completed=done, total=total)
+
+    return progress, factory
+
+
+@eval_app.command("grading")
+def eval_grading_command(
+    dataset: Annotated[
+        Path | None, typer.Option("--dataset", help="CSV: question, reference_answer, student_answer, score.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", help="Write every row back with predicted_score.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Grade a random sample of N rows.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
+    with_model: Annotated[
+        bool, typer.Option("--with-model", help="Also ask the LLM for verdicts (slow: about 2 s a row).")
+    ] = False,
+    model: Annotated[Path | None, typer.Option("--model", help="A GGUF chat model (with --with-model).")] = None,
+    fit: Annotated[
+        Path | None, typer.Option("--fit-calibration", help="Fit the score formula on this data; write it here.")
+    ] = None,
+) -> None:
+    """Compare the grader with human scores: Pearson, Spearman, QWK, RMSE, MAE and the score distribution."""
+    import time as _time
+
+    from interviewer.embeddings import default_embedder
+    from interviewer.eval_grading import (
+        evaluate_grades,
+        fit_calibration,
+        grade_cases,
+        load_grading_dataset,
+        sample,
+        write_predictions,
+    )
+    from interviewer.grading import Grader
+    from interviewer.llm import LlamaCppLLM
+    from interviewer.resources import builtin_eval_dir
+
+    settings = state.settings(model_path=model)
+    path = dataset or builtin_eval_dir() / "grading-dev.csv"
+    cases = sample(load_grading_dataset(path), limit, seed)
+    llm = (
+        LlamaCppLLM(settings.model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed)
+        if with_model
+        else None
+    )
+    grader = Grader(embedder=default_embedder(), llm=llm, seed=settings.seed)
+    started = _time.perf_counter()
+    display, progress = _progress_callbacks("grade")
+    with display:
+        grades = grade_cases(grader, cases, use_model=with_model, on_progress=progress("Grading answers"),
+                             on_embed_progress=progress("Embedding answers"))
+    report = evaluate_grades(cases, grades, _time.perf_counter() - started)
+    if predictions is not None:
+        write_predictions(predictions, cases, grades)
+    payload = report.as_json()
+    if fit is not None:
+        calibration = fit_calibration(grader, cases, grades, seed=seed, fitted_on=path.name)
+        fit.write_text(calibration.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        payload["calibration_written"] = str(fit)
+        payload["calibration_cross_validated"] = calibration.fit_figures
+    if as_json:
+        out.print_json(json.dumps(payload))
+        return
+    metrics = report.metrics
+    out.print(
+        f"rows {report.rows}  Pearson {metrics['pearson']:.3f}  Spearman {metrics['spearman']:.3f}  "
+        f"QWK {metrics['qwk']:.3f}  RMSE {metrics['rmse']:.3f}  MAE {metrics['mae']:.3f}  "
+        f"({'evidence only' if report.evidence_only else 'with model verdicts'}, {report.seconds:.1f}s)",
+        markup=False,
+    )
+    for name, distribution in (("predicted", report.predicted_distribution), ("human", report.human_distribution)):
+        out.print(f"  {name:<9} " + "  ".join(f"{k}: {distribution.get(k, 0)}" for k in range(6)), markup=False)
+    if report.guards:
+        out.print("  guards: " + ", ".join(f"{k} {v}" for k, v in sorted(report.guards.items())), markup=False)
+    out.print(f"  flagged injection attempts: {report.flagged}", markup=False)
+    if fit is not None:
+        out.print(f"Calibration written to {fit} (5-fold held-out: {payload['calibration_cross_validated']})",
+                  markup=False)
 
 
 def main() -> None:

@@ -358,6 +358,8 @@ class Grader:
         flags = [f"prompt-injection:{flag}" for flag in cleaned.flags]
         vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + question.reference_answer))
         guard = check_non_answer(cleaned.text, question.question, vocabulary)
+        if guard is not None and guard.name == "empty" and cleaned.removed:
+            guard = GuardResult("instructions-only", "The answer only holds instructions to the grader.")
         evidence: list[Evidence] = []
         if guard is None:
             evidence = gather_evidence(question.key_points, cleaned.sentences, self.embedder, calibration)

@@ -26,7 +26,8 @@ _DONT_KNOW = re.compile(
 INJECTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
-        ("ignore-instructions", r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instruction|prompt|rule|rubric|above|previous|prior)"),
+        # Imperative only: an answer may well *discuss* models that ignore instructions (prompt-injection questions).
+        ("ignore-instructions", r"(?:^\W*|\b(?:you|grader|model|assistant)\s+(?:must|should|will)\s+)(?:please\s+)?(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instruction|prompt|rule|rubric|above|previous|prior)"),
         ("demands-score", r"\b(?:give|award|assign|grade|mark|rate|score)\b.{0,40}(?:full\s+(?:marks|credit|points)|perfect|maximum|max(?:imum)?\s+score|top\s+score|\b5\s*(?:/|out\s+of)\s*5\b|\b100\s*(?:/|%|out\s+of))"),
         ("grader-note", r"\b(?:grader|grading|evaluator|examiner|system|assistant|admin)\s*(?:note|instruction|override|message|update)s?\s*[:\-]"),
         ("score-assignment", r"\b(?:score|grade|overall|rating|mark)s?\s*[:=]\s*\d"),
