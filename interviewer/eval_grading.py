@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 
 from interviewer.embeddings import Embedder
 from interviewer.errors import DatasetError
@@ -76,22 +77,33 @@ def load_grading_dataset(path: Path) -> list[GradingCase]:
             raise DatasetError(f"{path}:{number}: question and reference_answer must not be empty")
         given = [p.strip() for p in (row.get("key_points") or "").split(";") if len(p.strip()) >= 8]
         statements = given[:6] if len(given) >= 2 else _derive_key_points(row["reference_answer"])
-        question = Question(
-            id=f"row-{number}",
-            topic="eval",
-            difficulty=2,
-            question=row["question"].strip(),
-            reference_answer=row["reference_answer"].strip(),
-            key_points=[
-                KeyPoint(id=f"k{i + 1}", statement=statement if len(statement) >= 8 else f"{statement} (point)",
-                         probe="What else belongs in a complete answer?")
-                for i, statement in enumerate(statements)
-            ],
-        )
+        try:
+            question = _question_for_row(number, row, statements)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            raise DatasetError(f"{path}:{number}: {'.'.join(map(str, problem['loc']))}: {problem['msg']}") from exc
         cases.append(GradingCase(row, question, row.get("student_answer") or "", score))
     if not cases:
         raise DatasetError(f"{path} holds no rows")
     return cases
+
+
+def _question_for_row(number: int, row: dict[str, str], statements: list[str]) -> Question:
+    return Question(
+        id=f"row-{number}",
+        topic="eval",
+        difficulty=2,
+        question=row["question"].strip(),
+        reference_answer=row["reference_answer"].strip(),
+        key_points=[
+            KeyPoint(
+                id=f"k{i + 1}",
+                statement=statement if len(statement) >= 8 else f"{statement} (point)",
+                probe="What else belongs in a complete answer?",
+            )
+            for i, statement in enumerate(statements)
+        ],
+    )
 
 
 def sample(cases: Sequence[GradingCase], limit: int | None, seed: int) -> list[GradingCase]:
@@ -103,8 +115,9 @@ def sample(cases: Sequence[GradingCase], limit: int | None, seed: int) -> list[G
 class PrecomputedEmbedder:
     """Serves vectors encoded up front in large batches; texts it has not seen go to the real embedder."""
 
-    def __init__(self, embedder: Embedder, texts: Sequence[str], on_progress: ProgressCallback | None = None,
-                 block: int = 512) -> None:
+    def __init__(
+        self, embedder: Embedder, texts: Sequence[str], on_progress: ProgressCallback | None = None, block: int = 512
+    ) -> None:
         self.embedder = embedder
         self.model_id = embedder.model_id
         self.dimension = embedder.dimension
@@ -190,7 +203,11 @@ class GradingEvalReport:
 
 
 def grade_cases(
-    grader: Grader, cases: Sequence[GradingCase], *, use_model: bool, on_progress: ProgressCallback | None = None,
+    grader: Grader,
+    cases: Sequence[GradingCase],
+    *,
+    use_model: bool,
+    on_progress: ProgressCallback | None = None,
     on_embed_progress: ProgressCallback | None = None,
 ) -> list[Grade]:
     grader.embedder = PrecomputedEmbedder(grader.embedder, texts_to_embed(cases), on_embed_progress)
@@ -223,8 +240,14 @@ def write_predictions(path: Path, cases: Sequence[GradingCase], grades: Sequence
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for case, grade in zip(cases, grades, strict=True):
-            writer.writerow({**case.row, "predicted_score": grade.overall, "guard": grade.guard or "",
-                             "flags": " ".join(grade.flags)})
+            writer.writerow(
+                {
+                    **case.row,
+                    "predicted_score": grade.overall,
+                    "guard": grade.guard or "",
+                    "flags": " ".join(grade.flags),
+                }
+            )
 
 
 # --- calibration -----------------------------------------------------------------------------------------
@@ -261,7 +284,9 @@ def _collect_evidence(grader: Grader, cases: Sequence[GradingCase], grades: Sequ
 def _best_strengths(evidence: Sequence[_Evidence], overlap_weight: float) -> list[np.ndarray | None]:
     """Per case, each key point's best span strength (similarity + overlap_weight * overlap)."""
     return [
-        None if item.weights is None else np.array(
+        None
+        if item.weights is None
+        else np.array(
             [float(np.max(sim + overlap_weight * ov)) for sim, ov in zip(item.similarity, item.overlap, strict=True)]
         )
         for item in evidence
@@ -290,7 +315,12 @@ def _predict(coverage: np.ndarray, intercept: float, scale: float) -> np.ndarray
 
 
 def fit_calibration(
-    grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade], *, folds: int = 5, seed: int = 0,
+    grader: Grader,
+    cases: Sequence[GradingCase],
+    grades: Sequence[Grade],
+    *,
+    folds: int = 5,
+    seed: int = 0,
     fitted_on: str = "",
 ) -> Calibration:
     """Grid-search the coverage curve, least-squares the overall map; choose by cross-validated RMSE."""

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from interviewer.errors import DatasetError
+from interviewer.eval_grading import (
+    agreement_metrics,
+    evaluate_grades,
+    fit_calibration,
+    grade_cases,
+    load_grading_dataset,
+    quadratic_weighted_kappa,
+    sample,
+    write_predictions,
+)
+from interviewer.grading import Calibration, Grader
+from tests.fakes import BagOfWordsEmbedder
+
+REFERENCE = (
+    "Top-p sampling keeps the smallest set of tokens whose cumulative probability reaches p. "
+    "It then samples from that set only. The candidate pool grows and shrinks with the model's confidence."
+)
+
+
+def write_dataset(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    answers = [
+        (REFERENCE, "5"),
+        ("It keeps the smallest set of tokens whose cumulative probability reaches p and samples from it.", "4"),
+        ("It samples from the most likely tokens.", "2"),
+        ("It is a way to make the model bigger.", "1"),
+        ("I don't know", "0"),
+        ("", "0"),
+    ] * 3
+    rows = [
+        {"question": "What is top-p sampling?", "reference_answer": REFERENCE, "student_answer": a, "score": s}
+        for a, s in answers
+    ]
+    return write_dataset(tmp_path / "set.csv", rows)
+
+
+def test_key_points_are_derived_from_the_reference_when_absent(dataset: Path) -> None:
+    cases = load_grading_dataset(dataset)
+    assert len(cases) == 18
+    statements = [p.statement for p in cases[0].question.key_points]
+    assert statements == [
+        "Top-p sampling keeps the smallest set of tokens whose cumulative probability reaches p.",
+        "It then samples from that set only.",
+        "The candidate pool grows and shrinks with the model's confidence.",
+    ]
+
+
+def test_given_key_points_are_used(tmp_path: Path) -> None:
+    path = write_dataset(
+        tmp_path / "k.csv",
+        [
+            {
+                "question": "What is top-p?",
+                "reference_answer": REFERENCE,
+                "student_answer": "x",
+                "score": "3",
+                "key_points": "keeps the nucleus;samples from the set",
+            }
+        ],
+    )
+    assert [p.statement for p in load_grading_dataset(path)[0].question.key_points] == [
+        "keeps the nucleus",
+        "samples from the set",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"question": "Q", "reference_answer": "R", "score": "3"}], "lacks the column(s) student_answer"),
+        ([{"question": "Q", "reference_answer": "R r r", "student_answer": "a", "score": "high"}], ":2: score 'high'"),
+        ([{"question": "Q", "reference_answer": "R r r", "student_answer": "a", "score": "7"}], "outside 0-5"),
+    ],
+)
+def test_bad_datasets_are_reported_with_the_line(tmp_path: Path, rows: list[dict[str, str]], message: str) -> None:
+    with pytest.raises(DatasetError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_grading_dataset(write_dataset(tmp_path / "bad.csv", rows))
+
+
+def test_metrics_on_known_values() -> None:
+    perfect = agreement_metrics([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5])
+    assert perfect["pearson"] == pytest.approx(1) and perfect["qwk"] == pytest.approx(1)
+    assert perfect["rmse"] == 0 and perfect["mae"] == 0
+    shifted = agreement_metrics([0, 1, 2, 3], [1, 2, 3, 4])
+    assert shifted["pearson"] == pytest.approx(1) and shifted["mae"] == 1 and shifted["rmse"] == 1
+    assert quadratic_weighted_kappa([0, 5, 0, 5], [5, 0, 5, 0]) < 0
+
+
+def test_sampling_is_reproducible(dataset: Path) -> None:
+    cases = load_grading_dataset(dataset)
+    first = [c.answer for c in sample(cases, 5, seed=3)]
+    assert first == [c.answer for c in sample(cases, 5, seed=3)]
+    assert len(sample(cases, 100, seed=3)) == len(cases)
+
+
+def test_grading_a_dataset_batches_embeddings_and_writes_predictions(dataset: Path, tmp_path: Path) -> None:
+    cases = load_grading_dataset(dataset)
+    embedder = BagOfWordsEmbedder()
+    grader = Grader(embedder=embedder, llm=None, calibration=Calibration(version="test"))
+    grades = grade_cases(grader, cases, use_model=False)
+    assert len(embedder.calls) == 1, "every text is embedded in one batch up front"
+    report = evaluate_grades(cases, grades, seconds=1.0)
+    assert report.rows == 18 and report.metrics["pearson"] > 0.8
+    assert report.guards == {"dont-know": 3, "empty": 3}
+    out = tmp_path / "pred.csv"
+    write_predictions(out, cases, grades)
+    written = list(csv.DictReader(out.open()))
+    assert len(written) == 18 and written[4]["guard"] == "dont-know" and written[4]["predicted_score"] == "0.0"
+    assert written[0]["student_answer"] == REFERENCE
+
+
+def test_calibration_fit_reports_held_out_figures(dataset: Path) -> None:
+    cases = load_grading_dataset(dataset)
+    grader = Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=Calibration(version="test"))
+    grades = grade_cases(grader, cases, use_model=False)
+    fitted = fit_calibration(grader, cases, grades, folds=3)
+    assert fitted.version.startswith("fit-18rows")
+    assert {"cv_pearson", "cv_rmse", "cv_qwk"} <= set(fitted.fit_figures)
+    assert fitted.scale > 0
+    refit = grade_cases(Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=fitted), cases, use_model=False)
+    assert evaluate_grades(cases, refit, 1.0).metrics["rmse"] <= evaluate_grades(cases, grades, 1.0).metrics["rmse"]
+
+
+def test_a_row_the_schema_rejects_is_a_dataset_error(tmp_path: Path) -> None:
+    path = write_dataset(
+        tmp_path / "short.csv",
+        [{"question": "Why?", "reference_answer": REFERENCE, "student_answer": "x", "score": "1"}],
+    )
+    with pytest.raises(DatasetError, match=r"short.csv:2: question: String should have at least 8"):
+        load_grading_dataset(path)
