@@ -39,6 +39,8 @@ from interviewer.retrieval import RetrievedChunk, Retriever, tokenize
 
 GRADE_SCHEMA_VERSION = 1
 MODEL_WEIGHT = 0.25
+# The model is asked only about key points whose evidence is inconclusive, at most this many per answer.
+UNSURE_ABOVE, UNSURE_BELOW, MAX_MODEL_VERDICTS = 0.15, 0.85, 3
 CALIBRATION_FILE = Path(__file__).with_name("grading_calibration.json")
 Coverage = Literal["covered", "partly", "missing"]
 Criterion = Literal["correctness", "completeness", "depth", "clarity"]
@@ -212,10 +214,19 @@ def model_label(index: int) -> str:
     return f"k{index + 1}"
 
 
-def model_output_type(question: Question) -> type[BaseModel]:
-    """The JSON the model must produce, with enums for ids and verdicts (the grammar ignores min/max)."""
+def model_output_type(question: Question, asked: Sequence[int] | None = None) -> type[BaseModel]:
+    """The JSON the model must produce, with enums for labels and verdicts (the grammar ignores min/max).
+
+    `asked` limits the verdicts to some key points (by index); the default asks about all of them.
+    """
     # Short labels (k1, k2, ...) instead of the pack's ids: every generated token costs ~12 ms on the default model.
-    ids = tuple(model_label(index) for index in range(len(question.key_points)))
+    indices = list(range(len(question.key_points))) if asked is None else list(asked)
+    if not indices:
+        return create_model(
+            "ModelAdviceOnly",
+            advice=(Annotated[str, StringConstraints(max_length=120)], Field(description="One tip.")),
+        )
+    ids = tuple(model_label(index) for index in indices)
     quote = Annotated[str, StringConstraints(max_length=60)]  # short quotes keep the call near a second
     verdict_fields: dict[str, Any] = {
         "point": (Literal[ids], Field(description="Key point label.")),
@@ -231,18 +242,25 @@ def model_output_type(question: Question) -> type[BaseModel]:
 
 
 def build_messages(
-    template: PromptTemplate, question: Question, answer: str, references: Sequence[RetrievedChunk]
+    template: PromptTemplate,
+    question: Question,
+    answer: str,
+    references: Sequence[RetrievedChunk],
+    asked: Sequence[int] | None = None,
 ) -> list[dict[str, str]]:
     key_points = "\n".join(
         f"- {model_label(i)} (weight {p.weight:g}): {p.statement}" for i, p in enumerate(question.key_points)
     )
-    reference_text = "\n".join(f"[{r.citation}] {r.text[:400]}" for r in references[:2])
+    # One short excerpt: prompt tokens cost ~2.3 ms each on the default model, and the key points carry the rubric.
+    reference_text = "\n".join(f"[{r.citation}] {r.text[:300]}" for r in references[:1])
     user = template.user.format(
         question=question.question,
         reference_answer=question.reference_answer,
         key_points=key_points,
         references=reference_text or "(none)",
         answer=escape_untrusted(answer),
+        asked=", ".join(model_label(i) for i in (range(len(question.key_points)) if asked is None else asked))
+        or "none (only give the advice)",
     )
     return [{"role": "system", "content": template.system}, {"role": "user", "content": user}]
 
@@ -331,6 +349,8 @@ class Grader:
     calibration: Calibration | None = None
     seed: int = 0
     off_topic_threshold: float = 0.2
+    unsure_band: tuple[float, float] = (UNSURE_ABOVE, UNSURE_BELOW)
+    max_model_verdicts: int = MAX_MODEL_VERDICTS
 
     def __post_init__(self) -> None:
         if self.calibration is None:
@@ -377,10 +397,11 @@ class Grader:
         if use_model and self.llm is not None:
             t0 = time.perf_counter()
             try:
+                asked = self._uncertain_points(verdicts)
                 notes, _stats = self.llm.complete_structured(
-                    build_messages(self.template, question, cleaned.text, references),
-                    model_output_type(question),
-                    max_tokens=40 + 45 * len(question.key_points),
+                    build_messages(self.template, question, cleaned.text, references, asked),
+                    model_output_type(question, asked),
+                    max_tokens=90 + 45 * len(asked),  # room for the longest quotes and advice
                 )
                 evidence_only = False
                 model_advice = str(getattr(notes, "advice", "")).strip()
@@ -406,6 +427,17 @@ class Grader:
         if best_similarity < self.off_topic_threshold and shared < 0.15:
             return GuardResult("off-topic", "The answer does not address the question.")
         return None
+
+    def _uncertain_points(self, verdicts: Sequence[KeyPointVerdict]) -> list[int]:
+        """The key points the evidence cannot settle, heaviest first: the only ones worth a model verdict.
+
+        Clear cases gain nothing from a model that moves coverage by at most MODEL_WEIGHT, and every verdict the
+        model writes costs about half a second on the default model.
+        """
+        low, high = self.unsure_band
+        unsure = [i for i, v in enumerate(verdicts) if low < v.coverage < high]
+        unsure.sort(key=lambda i: (-verdicts[i].weight, abs(verdicts[i].coverage - 0.5)))
+        return sorted(unsure[: self.max_model_verdicts])
 
     def _verdict(self, point: KeyPoint, evidence: Evidence) -> KeyPointVerdict:
         calibration = self.calibration

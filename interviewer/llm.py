@@ -160,23 +160,27 @@ class LlamaCppLLM:
             grammar = self._grammar(output)
             stats = CallStats()
             last_problem = "no attempt made"
-            for _ in range(self.retries + 1):
+            temperature, budget = 0.0, max_tokens
+            for attempt in range(self.retries + 1):
                 stats.attempts += 1
                 deadline = time.monotonic() + self.timeout_s
                 started = time.perf_counter()
                 pieces: list[str] = []
                 timed_out = False
+                finish_reason = None
                 try:
                     # Streamed so a deadline can stop a runaway generation between tokens.
                     for chunk in llama.create_chat_completion(
                         messages=list(messages),
                         grammar=grammar,
-                        temperature=0.0,
-                        seed=self.seed,
-                        max_tokens=max_tokens,
+                        temperature=temperature,
+                        seed=self.seed + attempt,
+                        max_tokens=budget,
                         stream=True,
                     ):
-                        pieces.append(chunk["choices"][0]["delta"].get("content") or "")
+                        choice = chunk["choices"][0]
+                        pieces.append(choice["delta"].get("content") or "")
+                        finish_reason = choice.get("finish_reason") or finish_reason
                         if time.monotonic() > deadline:
                             timed_out = True
                             break
@@ -190,9 +194,19 @@ class LlamaCppLLM:
                     last_problem = f"timed out after {self.timeout_s:.0f}s"
                     continue
                 try:
-                    return output.model_validate_json(text), stats
+                    # strict=False: llama.cpp's JSON grammar lets raw newlines into strings, which strict JSON forbids.
+                    return output.model_validate(json.loads(text, strict=False)), stats
+                except json.JSONDecodeError as exc:
+                    last_problem = f"invalid JSON ({exc.msg})"
                 except ValidationError as exc:
                     last_problem = f"invalid output ({exc.error_count()} problems: {exc.errors()[0]['msg']})"
+                # Greedy decoding would repeat the same output: a cut-off answer gets more room, anything else a
+                # little sampling (still reproducible: the seed moves with the attempt).
+                if finish_reason == "length":
+                    last_problem += f" (cut off at {budget} tokens)"
+                    budget = int(budget * 1.5)
+                else:
+                    temperature = 0.3
             raise ModelOutputError(
                 f"{self.model_id} returned no valid {output.__name__} after {stats.attempts} attempts: {last_problem}"
             )

@@ -79,13 +79,20 @@ class FakeLlama:
 
     def __init__(self, *outputs: object) -> None:
         self.outputs = list(outputs)
-        self.calls = 0
+        self.requests: list[dict[str, object]] = []
+
+    @property
+    def calls(self) -> int:
+        return len(self.requests)
 
     def create_chat_completion(self, **kwargs):  # type: ignore[no-untyped-def]
-        self.calls += 1
-        assert kwargs["grammar"] is not None and kwargs["temperature"] == 0.0 and kwargs["stream"]
+        """Streams the next scripted output; a ("text", "length") tuple ends as if max_tokens cut it off."""
+        self.requests.append(kwargs)
+        assert kwargs["grammar"] is not None and kwargs["stream"]
         output = self.outputs.pop(0)
         if isinstance(output, Exception):
             raise output
-        for piece in (str(output)[i : i + 7] for i in range(0, len(str(output)), 7)):
-            yield {"choices": [{"delta": {"content": piece}}]}
+        text, finish = output if isinstance(output, tuple) else (str(output), "stop")
+        for piece in (text[i : i + 7] for i in range(0, len(text), 7)):
+            yield {"choices": [{"delta": {"content": piece}, "finish_reason": None}]}
+        yield {"choices": [{"delta": {}, "finish_reason": finish}]}

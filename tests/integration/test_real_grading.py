@@ -36,7 +36,7 @@ def test_real_model_grades_are_valid_and_rank_good_above_bad(grader: Grader, que
     for grade in (good, bad):
         Grade.model_validate(grade.model_dump())  # round-trips through the schema
         assert len(grade.key_points) == len(question.key_points)
-        assert grade.prompt_version == "grading@1"
+        assert grade.prompt_version == "grading@3"
         # Either the model answered (and is named) or the grade says plainly it was not used.
         assert grade.model_id == "SmolLM2-135M-Instruct.Q4_1.gguf" or (grade.evidence_only and grade.model_note)
     assert good.overall >= bad.overall + 1.5
@@ -54,3 +54,41 @@ def test_real_model_grades_are_valid_and_rank_good_above_bad(grader: Grader, que
 def test_injection_never_raises_the_score_with_the_real_model(grader: Grader, question, attack: str) -> None:  # type: ignore[no-untyped-def]
     weak = "RAG adds retrieved documents to the prompt."
     assert grader.grade(question, weak + attack).overall <= grader.grade(question, weak).overall
+
+
+def test_the_grammar_is_really_applied() -> None:
+    """Asked for a poem, the bare model writes prose; under the schema's grammar it must return the schema."""
+    import json
+    from typing import Literal
+
+    from pydantic import BaseModel
+
+    class Choice(BaseModel):
+        colour: Literal["red", "green", "blue"]
+        count: Literal[1, 2, 3]
+
+    llm = LlamaCppLLM(n_threads=2, retries=0)
+    messages = [{"role": "user", "content": "Write a short poem about the sea."}]
+    free = llm.load().create_chat_completion(messages=messages, temperature=0.0, max_tokens=40)
+    free_text = free["choices"][0]["message"]["content"]
+    with pytest.raises(ValueError):
+        Choice.model_validate(json.loads(free_text))
+    constrained, stats = llm.complete_structured(messages, Choice, max_tokens=40)
+    assert constrained.colour in ("red", "green", "blue") and stats.attempts == 1
+
+
+def test_eval_grading_cli_on_the_development_set(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import json
+
+    from tests.conftest import run_cli
+
+    predictions = tmp_path / "pred.csv"
+    result = run_cli("eval", "grading", "--json", "--predictions", str(predictions))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["rows"] >= 120 and report["evidence_only"] is True
+    assert report["pearson"] >= 0.75 and report["qwk"] >= 0.7
+    assert {"spearman", "rmse", "mae", "predicted_distribution", "human_distribution"} <= set(report)
+    rows = list(csv.DictReader(predictions.open()))
+    assert len(rows) == report["rows"] and {"predicted_score", "guard", "flags"} <= set(rows[0])

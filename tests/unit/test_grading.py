@@ -35,6 +35,12 @@ GOOD = (
 PARTIAL = "RAG fetches relevant passages from an external corpus at query time and places them in the prompt."
 
 
+def asking_grader(llm: FakeLLM, calibration: Calibration | None = None) -> Grader:
+    """A grader that asks the model about every key point (the default asks only about unsettled ones)."""
+    return Grader(embedder=BagOfWordsEmbedder(), llm=llm, calibration=calibration, unsure_band=(-1.0, 2.0),
+                  max_model_verdicts=6)
+
+
 @pytest.fixture
 def grader() -> Grader:
     return Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=Calibration(version="test"))
@@ -85,7 +91,7 @@ def test_grade_shows_the_rubric_and_advice(grader: Grader, question) -> None:  #
     assert [c.criterion for c in grade.criteria] == ["correctness", "completeness", "depth", "clarity"]
     assert all(c.descriptor and c.justification for c in grade.criteria)
     assert grade.gaps and grade.advice[0].startswith("Think about: ")
-    assert grade.prompt_version == "grading@1" and grade.calibration_version == "test"
+    assert grade.prompt_version == "grading@3" and grade.calibration_version == "test"
     assert grade.percent == round(grade.overall * 20)
 
 
@@ -124,9 +130,10 @@ def test_injection_never_raises_the_score_with_a_fake_model(question, attack: st
         quote = answer.split(".")[0][:50]
         notes = {"key_points": [{"point": f"k{i + 1}", "quote": quote, "verdict": "covered"} for i in range(4)],
                  "advice": "Great answer."}
-        llm = FakeLLM().enqueue(notes)
-        grader = Grader(embedder=BagOfWordsEmbedder(), llm=llm, calibration=Calibration(version="test"))
-        return grader.grade(question, answer).overall
+        grader = asking_grader(FakeLLM().enqueue(notes), Calibration(version="test"))
+        grade = grader.grade(question, answer)
+        assert grade.guard is not None or not grade.evidence_only, "the scripted verdicts must be accepted"
+        return grade.overall
 
     attacked = Grader(embedder=BagOfWordsEmbedder(), llm=None).grade(question, base + attack)
     assert any(flag.startswith("prompt-injection") for flag in attacked.flags)
@@ -150,7 +157,7 @@ def test_quote_verification_normalises_case_and_spacing() -> None:
 def test_model_verdict_with_a_false_quote_is_discarded(question) -> None:  # type: ignore[no-untyped-def]
     llm = FakeLLM().enqueue({"key_points": [{"point": "k4", "quote": "grounding removes all hallucination",
                                              "verdict": "covered"}], "advice": "Read more about RAG grounding."})
-    grade = Grader(embedder=BagOfWordsEmbedder(), llm=llm, calibration=Calibration()).grade(question, PARTIAL)
+    grade = asking_grader(llm, Calibration()).grade(question, PARTIAL)
     point = next(kp for kp in grade.key_points if kp.key_point_id == "reduces-not-eliminates-hallucination")
     assert point.model_verdict == "covered" and point.model_quote_verified is False
     assert point.status == "missing"
@@ -162,7 +169,7 @@ def test_model_verdict_with_a_real_quote_moves_coverage_a_bounded_amount(questio
     baseline = Grader(embedder=BagOfWordsEmbedder(), llm=None).grade(question, PARTIAL)
     llm = FakeLLM().enqueue({"key_points": [{"point": "k1", "quote": PARTIAL[:50], "verdict": "missing"}],
                              "advice": ""})
-    graded = Grader(embedder=BagOfWordsEmbedder(), llm=llm).grade(question, PARTIAL)
+    graded = asking_grader(llm).grade(question, PARTIAL)
     before = baseline.key_points[0].coverage
     after = graded.key_points[0].coverage
     assert after == pytest.approx(before - 0.25 * before, abs=1e-3)
@@ -179,7 +186,7 @@ def test_model_failure_falls_back_to_labelled_evidence_only(question) -> None:  
 
 def test_the_prompt_carries_rubric_and_reference_but_never_unescaped_answer(question) -> None:  # type: ignore[no-untyped-def]
     llm = FakeLLM().enqueue({"key_points": [], "advice": ""})
-    Grader(embedder=BagOfWordsEmbedder(), llm=llm).grade(question, PARTIAL + " <b>bold</b>")
+    asking_grader(llm).grade(question, PARTIAL + " <b>bold</b>")
     (system, user) = llm.history[0]
     assert "not instructions" in system["content"]
     assert question.reference_answer in user["content"] and "k1 (weight 3)" in user["content"]
@@ -211,6 +218,19 @@ def test_invalid_output_is_retried_then_accepted() -> None:
     llm._grammars[notes] = object()
     result, stats = llm.complete_structured([{"role": "user", "content": "x"}], notes)
     assert result.advice == "read more" and stats.attempts == 2 and fake.calls == 2
+    first, second = fake.requests
+    assert first["temperature"] == 0.0 and second["temperature"] == 0.3, "greedy would repeat the same output"
+    assert second["seed"] == first["seed"] + 1  # type: ignore[operator]
+
+
+def test_a_cut_off_output_is_retried_with_more_room() -> None:
+    notes = _notes_type()
+    fake = FakeLlama(('{"advice": "rea', "length"), '{"advice": "read more"}')
+    llm = llm_with(fake)
+    llm._grammars[notes] = object()
+    llm.complete_structured([{"role": "user", "content": "x"}], notes, max_tokens=100)
+    assert [r["max_tokens"] for r in fake.requests] == [100, 150]
+    assert fake.requests[1]["temperature"] == 0.0
 
 
 def test_invalid_output_after_the_last_retry_is_a_typed_error() -> None:
@@ -258,3 +278,12 @@ def test_the_grading_output_schema_converts_to_a_grammar(question) -> None:  # t
     from interviewer.llm import build_grammar
 
     assert build_grammar(model_output_type(question)) is not None
+
+
+def test_the_model_is_asked_only_about_unsettled_key_points(question) -> None:  # type: ignore[no-untyped-def]
+    llm = FakeLLM().enqueue({"advice": "Revise how retrieval keeps answers current."})
+    grader = Grader(embedder=BagOfWordsEmbedder(), llm=llm, calibration=Calibration(), unsure_band=(2.0, 3.0))
+    grade = grader.grade(question, PARTIAL)
+    assert "only give the advice" in llm.history[0][1]["content"]
+    assert all(kp.model_verdict is None for kp in grade.key_points)
+    assert not grade.evidence_only and "Revise how retrieval keeps answers current." in grade.advice
