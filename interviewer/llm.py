@@ -88,6 +88,22 @@ def build_grammar(output: type[BaseModel]):  # type: ignore[no-untyped-def]
     return grammar_from_schema(json_schema_for(output), output.__name__)
 
 
+_loaded: dict[tuple[str, int, int, int], Any] = {}
+_load_lock = threading.Lock()
+
+
+def _load_llama(path: str, n_ctx: int, n_threads: int, seed: int) -> Any:
+    """One llama.cpp model per file and settings per process, however many LlamaCppLLM objects use it."""
+    key = (path, n_ctx, n_threads, seed)
+    with _load_lock:
+        if key not in _loaded:
+            from llama_cpp import Llama
+
+            # chat_format=None: llama-cpp-python applies the chat template stored in the GGUF metadata.
+            _loaded[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
+        return _loaded[key]
+
+
 class LlamaCppLLM:
     """A GGUF chat model through llama-cpp-python, loaded lazily, once, and used one call at a time."""
 
@@ -132,17 +148,8 @@ class LlamaCppLLM:
             raise ModelUnavailableError(f"cannot read model file {path}: {exc.strerror}") from exc
         if magic != b"GGUF":
             raise ModelUnavailableError(f"{path} is not a GGUF model file")
-        from llama_cpp import Llama
-
         try:
-            # chat_format=None: llama-cpp-python applies the chat template stored in the GGUF metadata.
-            self._llama = Llama(
-                model_path=str(path),
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                seed=self.seed,
-                verbose=False,
-            )
+            self._llama = _load_llama(str(path.resolve()), self.n_ctx, self.n_threads, self.seed)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelUnavailableError(f"cannot load {path.name}: {exc}") from exc
         return self._llama

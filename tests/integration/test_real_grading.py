@@ -92,3 +92,22 @@ def test_eval_grading_cli_on_the_development_set(tmp_path) -> None:  # type: ign
     assert {"spearman", "rmse", "mae", "predicted_distribution", "human_distribution"} <= set(report)
     rows = list(csv.DictReader(predictions.open()))
     assert len(rows) == report["rows"] and {"predicted_score", "guard", "flags"} <= set(rows[0])
+
+
+def test_grade_cli_with_a_missing_model_labels_the_grade_evidence_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.conftest import run_cli
+
+    result = run_cli("grade", "--pack", "genai-core", "--question", "rag-what-and-why", "--answer", GOOD,
+                     "--model", str(tmp_path / "missing.gguf"), "--json")
+    assert result.returncode == 0, result.stderr
+    grade = json.loads(result.stdout)
+    assert grade["evidence_only"] is True and grade["model_id"] is None
+    assert "model file not found" in grade["model_note"]
+    assert grade["overall"] >= 3.0
+
+
+def test_the_model_loads_once_per_process() -> None:
+    first, second = LlamaCppLLM(n_threads=2), LlamaCppLLM(n_threads=2)
+    assert first.load() is second.load()
