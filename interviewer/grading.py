@@ -356,6 +356,7 @@ class Grader:
         if self.calibration is None:
             self.calibration = load_calibration()
         self.template = load_prompt("grading")
+        self._references: dict[str, list[RetrievedChunk]] = {}
 
     def grade(self, question: Question, answer: str, *, use_model: bool = True) -> Grade:
         started = time.perf_counter()
@@ -363,14 +364,9 @@ class Grader:
         calibration = self.calibration
         assert calibration is not None
 
-        references: list[RetrievedChunk] = []
-        if self.retriever is not None:
-            t0 = time.perf_counter()
-            references = self.retriever.search(f"{question.question} {question.reference_answer}", k=3,
-                                               topics=[question.topic])
-            if not references:
-                references = self.retriever.search(question.question, k=3)
-            timings.retrieval_ms = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        references = self.references_for(question)
+        timings.retrieval_ms = (time.perf_counter() - t0) * 1000
         citations = [Citation(source=r.source, heading=r.heading, section_id=r.chunk_id) for r in references]
 
         t0 = time.perf_counter()
@@ -416,6 +412,30 @@ class Grader:
                                model_note, model_advice)
         grade.timings.total_ms = (time.perf_counter() - started) * 1000
         return grade
+
+    def references_for(self, question: Question) -> list[RetrievedChunk]:
+        """The reference material for a question: it depends on the question alone, so it is looked up once."""
+        if self.retriever is None:
+            return []
+        if question.id not in self._references:
+            found = self.retriever.search(f"{question.question} {question.reference_answer}", k=3,
+                                          topics=[question.topic])
+            self._references[question.id] = found or self.retriever.search(question.question, k=3)
+        return self._references[question.id]
+
+    def prepare(self, question: Question) -> None:
+        """Do the answer-independent work ahead of time, e.g. while the candidate is still typing.
+
+        Looks up the reference material and lets the model read the prompt up to the answer, so grading after
+        the answer arrives only pays for the answer's own tokens (llama.cpp reuses the common prompt prefix).
+        """
+        references = self.references_for(question)
+        warm = getattr(self.llm, "warm", None)
+        if warm is not None:
+            try:
+                warm(build_messages(self.template, question, "", references))
+            except ModelError:
+                pass  # a model that cannot warm up will report its failure when it grades
 
     # --- pieces ---
 

@@ -159,6 +159,15 @@ class LlamaCppLLM:
             self._grammars[output] = build_grammar(output)
         return self._grammars[output]
 
+    def warm(self, messages: Sequence[Message]) -> None:
+        """Evaluate a prompt ahead of time; a later prompt sharing its beginning skips re-reading that part."""
+        with self._lock:
+            llama = self.load()
+            try:
+                llama.create_chat_completion(messages=list(messages), temperature=0.0, max_tokens=1)
+            except (RuntimeError, ValueError) as exc:
+                raise ModelUnavailableError(f"the model failed while reading the prompt: {exc}") from exc
+
     def complete_structured(
         self, messages: Sequence[Message], output: type[ModelT], *, max_tokens: int = 400
     ) -> tuple[ModelT, CallStats]:

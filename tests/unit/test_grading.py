@@ -287,3 +287,38 @@ def test_the_model_is_asked_only_about_unsettled_key_points(question) -> None:  
     assert "only give the advice" in llm.history[0][1]["content"]
     assert all(kp.model_verdict is None for kp in grade.key_points)
     assert not grade.evidence_only and "Revise how retrieval keeps answers current." in grade.advice
+
+
+def test_prepare_reads_the_question_ahead_and_looks_references_up_once(question) -> None:  # type: ignore[no-untyped-def]
+    from interviewer.retrieval import RetrievedChunk
+
+    class CountingRetriever:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def search(self, query, k=5, topics=None):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            return [RetrievedChunk("s1", "rag.md", "RAG > Why", "Why", "rag", "Retrieval grounds answers.", 1.0,
+                                   1, 1, 0.9)]
+
+    class WarmableLLM(FakeLLM):
+        def __init__(self) -> None:
+            super().__init__()
+            self.warmed: list[list[dict[str, str]]] = []
+
+        def warm(self, messages):  # type: ignore[no-untyped-def]
+            self.warmed.append(list(messages))
+
+    retriever, llm = CountingRetriever(), WarmableLLM()
+    llm.enqueue({"key_points": [], "advice": ""})
+    grader = Grader(embedder=BagOfWordsEmbedder(), retriever=retriever, llm=llm, unsure_band=(-1.0, 2.0),
+                    max_model_verdicts=6)
+    grader.prepare(question)
+    (warmed,) = llm.warmed
+    assert "<candidate_answer>\n\n</candidate_answer>" in warmed[1]["content"]
+    grade = grader.grade(question, PARTIAL)
+    assert retriever.calls == 1, "the question's references are looked up once"
+    assert grade.citations[0].source == "rag.md"
+    graded_prompt = llm.history[0][1]["content"]
+    prefix = warmed[1]["content"].split("<candidate_answer>")[0]
+    assert graded_prompt.startswith(prefix), "the graded prompt starts with what was read ahead"
