@@ -1,0 +1,291 @@
+"""The candidate's history: sessions, answers, grades and the spaced-repetition schedule, in SQLite.
+
+One database file in the data dir, in WAL mode so a crash never corrupts what was already written and a
+reader (the history view) never blocks the writer (the interview). Every answer is written as soon as it is
+given, before it is graded, so a failed grade never loses it.
+
+Review scheduling is SM-2 (SuperMemo 2): a grade of 3/5 or better is a successful recall and pushes the next
+review out (1 day, 6 days, then the previous interval times an easiness factor that good grades raise and weak
+ones lower); a grade under 3 starts the question over at 1 day. SM-2 is simple, well understood and needs no
+training data, which FSRS would.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from interviewer.errors import InterviewerError
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    pack TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    plan TEXT NOT NULL            -- JSON: topics, difficulty, number of questions, ...
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    pack TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    kind TEXT NOT NULL,           -- 'question' or 'follow-up'
+    key_point_id TEXT,            -- what a follow-up asked about
+    prompt TEXT NOT NULL,         -- what the candidate was asked
+    answer TEXT NOT NULL,
+    answered_at TEXT NOT NULL,
+    hints INTEGER NOT NULL DEFAULT 0,
+    late INTEGER NOT NULL DEFAULT 0,
+    overall REAL,                 -- NULL until graded (or when grading was unavailable)
+    grade TEXT,                   -- the Grade as JSON
+    model_id TEXT,
+    prompt_version TEXT
+);
+CREATE INDEX IF NOT EXISTS attempts_by_session ON attempts(session_id);
+CREATE INDEX IF NOT EXISTS attempts_by_question ON attempts(pack, question_id);
+CREATE TABLE IF NOT EXISTS reviews (
+    pack TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    repetitions INTEGER NOT NULL,
+    interval_days REAL NOT NULL,
+    easiness REAL NOT NULL,
+    due_at TEXT NOT NULL,
+    last_score REAL NOT NULL,
+    PRIMARY KEY (pack, question_id)
+);
+"""
+
+
+class HistoryError(InterviewerError):
+    title = "History problem"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    pack: str
+    question_id: str
+    repetitions: int
+    interval_days: float
+    easiness: float
+    due_at: datetime
+    last_score: float
+
+
+def sm2_next(previous: ReviewState | None, score: float, pack: str, question_id: str, when: datetime) -> ReviewState:
+    """The SM-2 step: a 0-5 score in, the next review state out."""
+    quality = max(0, min(5, round(score)))
+    repetitions = previous.repetitions if previous else 0
+    interval = previous.interval_days if previous else 0.0
+    easiness = previous.easiness if previous else 2.5
+    if quality < 3:
+        repetitions, interval = 0, 1.0
+    else:
+        repetitions += 1
+        interval = 1.0 if repetitions == 1 else 6.0 if repetitions == 2 else round(interval * easiness, 1)
+    easiness = max(1.3, easiness + 0.1 - (5 - quality) * (0.08 + (5 - quality) * 0.02))
+    return ReviewState(
+        pack, question_id, repetitions, interval, round(easiness, 3), when + timedelta(days=interval), float(score)
+    )
+
+
+class History:
+    """The history database. Open with `History(path)`; every write commits at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(
+                f"the history database {path} cannot be opened ({exc}). Move it aside to start a new history; "
+                "nothing in it is deleted by interviewer.",
+                "History unreadable",
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- sessions ---
+
+    def start_session(
+        self, pack: str, mode: str, plan: dict[str, Any], session_id: str | None = None, when: datetime | None = None
+    ) -> str:
+        session_id = session_id or uuid.uuid4().hex[:12]
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO sessions (id, started_at, pack, mode, plan) VALUES (?, ?, ?, ?, ?)",
+                (session_id, (when or now_utc()).isoformat(), pack, mode, json.dumps(plan, sort_keys=True)),
+            )
+        return session_id
+
+    def finish_session(self, session_id: str, when: datetime | None = None) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE sessions SET finished_at = ? WHERE id = ?", ((when or now_utc()).isoformat(), session_id)
+            )
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every session, newest first, with its attempts (grades decoded)."""
+        result = []
+        for row in self._db.execute("SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC"):
+            session = dict(row)
+            session["plan"] = json.loads(session["plan"])
+            session["attempts"] = self.attempts(session["id"])
+            result.append(session)
+        return result
+
+    def unfinished_session_ids(self) -> list[str]:
+        rows = self._db.execute(
+            "SELECT id FROM sessions WHERE finished_at IS NULL ORDER BY started_at DESC, rowid DESC"
+        )
+        return [row["id"] for row in rows]
+
+    # --- attempts ---
+
+    def record_answer(
+        self,
+        session_id: str,
+        pack: str,
+        question_id: str,
+        topic: str,
+        prompt: str,
+        answer: str,
+        *,
+        kind: str = "question",
+        key_point_id: str | None = None,
+        hints: int = 0,
+        late: bool = False,
+        when: datetime | None = None,
+    ) -> int:
+        """Save an answer before it is graded; returns the attempt id to attach the grade to."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO attempts (session_id, pack, question_id, topic, kind, key_point_id, prompt, answer, "
+                "answered_at, hints, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session_id,
+                    pack,
+                    question_id,
+                    topic,
+                    kind,
+                    key_point_id,
+                    prompt,
+                    answer,
+                    (when or now_utc()).isoformat(),
+                    hints,
+                    int(late),
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def record_grade(
+        self, attempt_id: int, grade_json: str, overall: float, model_id: str | None, prompt_version: str
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE attempts SET grade = ?, overall = ?, model_id = ?, prompt_version = ? WHERE id = ?",
+                (grade_json, overall, model_id, prompt_version, attempt_id),
+            )
+
+    def attempts(self, session_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM attempts WHERE session_id = ? ORDER BY id", (session_id,))
+        result = []
+        for row in rows:
+            attempt = dict(row)
+            attempt["grade"] = json.loads(attempt["grade"]) if attempt["grade"] else None
+            attempt["late"] = bool(attempt["late"])
+            result.append(attempt)
+        return result
+
+    def asked_question_ids(self, pack: str) -> set[str]:
+        rows = self._db.execute("SELECT DISTINCT question_id FROM attempts WHERE pack = ?", (pack,))
+        return {row["question_id"] for row in rows}
+
+    def topic_scores(self, pack: str) -> dict[str, list[float]]:
+        """Graded main-question scores per topic, oldest first (for trends and weak topics)."""
+        scores: dict[str, list[float]] = {}
+        rows = self._db.execute(
+            "SELECT topic, overall FROM attempts WHERE pack = ? AND kind = 'question' AND overall IS NOT NULL "
+            "ORDER BY id",
+            (pack,),
+        )
+        for row in rows:
+            scores.setdefault(row["topic"], []).append(float(row["overall"]))
+        return scores
+
+    # --- reviews ---
+
+    def review_state(self, pack: str, question_id: str) -> ReviewState | None:
+        row = self._db.execute(
+            "SELECT * FROM reviews WHERE pack = ? AND question_id = ?", (pack, question_id)
+        ).fetchone()
+        if row is None:
+            return None
+        return ReviewState(
+            row["pack"],
+            row["question_id"],
+            row["repetitions"],
+            row["interval_days"],
+            row["easiness"],
+            datetime.fromisoformat(row["due_at"]),
+            row["last_score"],
+        )
+
+    def schedule_review(self, pack: str, question_id: str, score: float, when: datetime | None = None) -> ReviewState:
+        state = sm2_next(self.review_state(pack, question_id), score, pack, question_id, when or now_utc())
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    pack,
+                    question_id,
+                    state.repetitions,
+                    state.interval_days,
+                    state.easiness,
+                    state.due_at.isoformat(),
+                    state.last_score,
+                ),
+            )
+        return state
+
+    def due_reviews(self, pack: str, when: datetime | None = None) -> list[ReviewState]:
+        """Questions due for review, most overdue (then weakest) first."""
+        moment = (when or now_utc()).isoformat()
+        rows = self._db.execute(
+            "SELECT question_id FROM reviews WHERE pack = ? AND due_at <= ? ORDER BY due_at, last_score",
+            (pack, moment),
+        )
+        states = [self.review_state(pack, row["question_id"]) for row in rows]
+        return [state for state in states if state is not None]
