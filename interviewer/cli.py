@@ -30,7 +30,9 @@ config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is
 eval_app = typer.Typer(help="Measure retrieval and grading quality.", no_args_is_help=True)
 app.add_typer(packs_app, name="packs")
 app.add_typer(config_app, name="config")
+export_app = typer.Typer(help="Export what you missed for study elsewhere.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+app.add_typer(export_app, name="export")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -55,17 +57,12 @@ def _main(
     ctx: typer.Context,
     config: ConfigOption = None,
 ) -> None:
-    """Run with no command to start an interview (the terminal UI arrives in a later release)."""
+    """Run with no command to start an interview in the terminal (five practice questions)."""
     state.config_file = config
     if ctx.invoked_subcommand is None:
-        out.print(
-            "[bold]interviewer[/bold]: the full-screen terminal UI is not available in this version yet.\n"
-            "What works today:\n"
-            '  interviewer search "how does HNSW work"   look something up in the knowledge base\n'
-            "  interviewer packs list                     the question packs and their topics\n"
-            "  interviewer eval retrieval                 measure retrieval quality\n"
-            "Run `interviewer --help` for every command."
-        )
+        out.print("[bold]interviewer[/bold]: a practice interview, five questions. Type your answer; end it with a "
+                  "line holding only '.'. `interviewer interview --help` lists the choices.")
+        run_interview()
 
 
 # --- config -----------------------------------------------------------------------------------------------
@@ -279,16 +276,9 @@ FusionOption = Annotated[
 
 
 def _retriever(settings: Settings, fusion: str = "zscore"):  # type: ignore[no-untyped-def]
-    from interviewer.embeddings import default_embedder
-    from interviewer.retrieval import FUSIONS, HybridRetriever
-    from interviewer.store import KnowledgeStore
+    from interviewer.wiring import build_retriever
 
-    if fusion not in FUSIONS:
-        raise InterviewerError(f"--fusion must be one of {', '.join(FUSIONS)}", "Unknown fusion")
-    embedder = default_embedder()
-    return HybridRetriever(
-        KnowledgeStore.open_for_query(settings.store_path, embedder), embedder, fusion=fusion
-    )
+    return build_retriever(settings, fusion)
 
 
 @app.command("search")
@@ -322,45 +312,16 @@ def search_command(
 
 
 def _grader(settings: Settings, model: Path | None, use_model: bool):  # type: ignore[no-untyped-def]
-    from interviewer.embeddings import default_embedder
-    from interviewer.grading import Grader
-    from interviewer.llm import LlamaCppLLM
+    from interviewer.wiring import build_grader
 
-    embedder = default_embedder()
-    try:
-        retriever = _retriever(settings)
-    except InterviewerError as exc:
-        err.print(f"Note: grading without citations ({exc.title}: {exc.message})", markup=False)
-        retriever = None
-    llm = None
-    if use_model:
-        llm = LlamaCppLLM(model or settings.model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
-                          seed=settings.seed)
-    return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed)
+    return build_grader(settings, model, use_model, note=lambda text: err.print(text, markup=False))
 
 
 def _print_grade(grade) -> None:  # type: ignore[no-untyped-def]
-    label = " (evidence only: the model was not used)" if grade.evidence_only else ""
-    out.print(f"[bold]Score {grade.overall:.1f}/5 ({grade.percent}%)[/bold]{label}")
-    out.print(grade.explanation, markup=False)
-    if grade.flags:
-        out.print("[yellow]Flags: " + ", ".join(grade.flags) + "[/yellow]")
-    for criterion in grade.criteria:
-        out.print(f"  {criterion.criterion:<13} {criterion.score}/5  {criterion.descriptor}  "
-                  f"[dim]{criterion.justification}[/dim]")
-    out.print("Key points:")
-    marks = {"covered": "[green]covered[/green]", "partly": "[yellow]partly[/yellow]", "missing": "[red]missing[/red]"}
-    for point in grade.key_points:
-        out.print(f"  {marks[point.status]}  {point.statement}")
-        if point.evidence_quote:
-            out.print(f'           [dim]"{point.evidence_quote}"[/dim]', markup=True)
-    for advice in grade.advice:
-        out.print(f"  - {advice}", markup=False)
-    if grade.citations:
-        out.print("References: " + "; ".join(f"{c.source} > {c.heading.split(' > ')[-1]}" for c in grade.citations),
-                  markup=False)
-    if grade.model_note:
-        out.print(f"[dim]{grade.model_note}[/dim]")
+    from interviewer.plain import format_grade
+
+    for number, line in enumerate(format_grade(grade.model_dump(mode="json"))):
+        out.print(line, markup=False, style="bold" if number == 0 else None)
 
 
 @app.command("grade")
@@ -522,6 +483,176 @@ def eval_grading_command(
     if fit is not None:
         out.print(f"Calibration written to {fit} (5-fold held-out: {payload['calibration_cross_validated']})",
                   markup=False)
+
+
+# --- interview, history, reports ---------------------------------------------------------------------------
+
+
+def _split_topics(topics: str | None) -> list[str]:
+    return [topic.strip() for topic in (topics or "").split(",") if topic.strip()]
+
+
+def run_interview(
+    *, pack: str = "genai-core", topics: str | None = None, questions: int = 5, mode: str = "practice",
+    difficulty: int = 2, time_limit: int | None = None, follow_ups: int | None = None, resume: str | None = None,
+    model: Path | None = None, no_model: bool = False, quiet_tools: bool = False,
+) -> None:
+    from interviewer.plain import PlainInterview, stdin_lines
+    from interviewer.planning import SessionPlan
+    from interviewer.wiring import open_interview
+
+    if mode not in ("practice", "exam"):
+        raise InterviewerError("--mode must be practice or exam", "Unknown mode")
+    settings = state.settings(model_path=model)
+    session = open_interview(settings, model, use_model=not no_model,
+                             note=lambda text: err.print(text, markup=False))
+    try:
+        plain = PlainInterview(session, out, show_tools=not quiet_tools)
+        if resume is not None:
+            step, earlier = session.resume(None if resume == "latest" else resume)
+            answered = sum(1 for item in earlier if item.type == "answer")
+            out.print(f"Resuming session {step.session_id} ({answered} answers so far).", markup=False)
+        else:
+            plan = SessionPlan.model_validate({
+                "pack": pack, "topics": _split_topics(topics), "questions": questions, "mode": mode,
+                "difficulty": difficulty, "time_limit_s": time_limit if mode == "exam" else None,
+                "max_follow_ups": settings.max_follow_ups if follow_ups is None else follow_ups,
+            })
+            step = session.start(plan)
+            out.print(f"Session {step.session_id}.", markup=False)
+        finished = plain.run(step, stdin_lines(sys.stdin))
+        if finished:
+            out.print(f"Report: interviewer report {step.session_id} --format md", markup=False)
+    finally:
+        session.close()
+
+
+@app.command("interview")
+def interview_command(
+    plain: Annotated[bool, typer.Option("--plain", help="Plain stdin/stdout (the only front end so far).")] = False,
+    pack: Annotated[str, typer.Option("--pack", help="Question pack.")] = "genai-core",
+    topics: Annotated[str | None, typer.Option("--topics", help="Comma-separated topic ids (default: all).")] = None,
+    questions: Annotated[int, typer.Option("--questions", min=1, max=100, help="Main questions.")] = 5,
+    mode: Annotated[str, typer.Option("--mode", help="practice (hints) or exam (timed, no hints).")] = "practice",
+    difficulty: Annotated[int, typer.Option("--difficulty", min=1, max=3, help="Starting difficulty.")] = 2,
+    time_limit: Annotated[
+        int | None, typer.Option("--time-limit", min=10, help="Exam mode: seconds per question.")
+    ] = None,
+    follow_ups: Annotated[
+        int | None, typer.Option("--follow-ups", min=0, max=5, help="Follow-ups per question (default 2).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Resume a saved session: SESSION_ID, else the newest unfinished one.")
+    ] = False,
+    session_id: Annotated[str | None, typer.Argument(help="With --resume: which session.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="A GGUF chat model (default: bundled).")] = None,
+    no_model: Annotated[bool, typer.Option("--no-model", help="No language model: evidence-only grading.")] = False,
+    quiet_tools: Annotated[bool, typer.Option("--quiet-tools", help="Do not print the interviewer's lookups.")] = False,
+) -> None:
+    """Run an interview: questions, grades, follow-ups, hints and a summary. Answers end with a line '.'."""
+    if session_id is not None and not resume:
+        raise InterviewerError("a session id is only used with --resume", "Unexpected argument")
+    run_interview(pack=pack, topics=topics, questions=questions, mode=mode, difficulty=difficulty,
+                  time_limit=time_limit, follow_ups=follow_ups, resume=(session_id or "latest") if resume else None,
+                  model=model, no_model=no_model,
+                  quiet_tools=quiet_tools)
+
+
+def _history():  # type: ignore[no-untyped-def]
+    from interviewer.history import History
+
+    return History(state.settings().history_path)
+
+
+@app.command("history")
+def history_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List past sessions with their questions, answers and grades."""
+    history = _history()
+    try:
+        sessions = history.sessions()
+    finally:
+        history.close()
+    if as_json:
+        sys.stdout.write(json.dumps(sessions, indent=2, ensure_ascii=False) + "\n")
+        return
+    if not sessions:
+        out.print("No sessions yet. Start one with `interviewer interview`.")
+        return
+    for session in sessions:
+        main = [a for a in session["attempts"] if a["kind"] == "question"]
+        scores = [a["overall"] for a in _final_attempts(session["attempts"]) if a["overall"] is not None]
+        status = "finished" if session["finished_at"] else "unfinished"
+        mean = f"mean {sum(scores) / len(scores):.1f}/5" if scores else "not graded"
+        out.print(f"[bold]{session['id']}[/bold]  {session['started_at'][:16].replace('T', ' ')}  "
+                  f"{session['pack']}  {session['mode']}  {len(main)} questions  {mean}  ({status})")
+        for attempt in _final_attempts(session["attempts"]):
+            score = f"{attempt['overall']:.1f}" if attempt["overall"] is not None else "  - "
+            out.print(f"    {score}  {attempt['topic']:<16} {attempt['question_id']}", markup=False)
+
+
+def _final_attempts(attempts: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+    """The last graded attempt of each question (its grade includes the follow-ups)."""
+    final: dict[str, dict] = {}  # type: ignore[type-arg]
+    for attempt in attempts:
+        if attempt["question_id"] not in final or attempt["overall"] is not None:
+            final[attempt["question_id"]] = attempt
+    return list(final.values())
+
+
+@app.command("report")
+def report_command(
+    session_id: Annotated[str | None, typer.Argument(help="Session id (default: the most recent).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Write a report of one session: every question, answer, grade, follow-up and what to study."""
+    from interviewer.report import build_report, render_html, render_json, render_markdown
+
+    renderers = {"md": render_markdown, "html": render_html, "json": render_json}
+    if fmt not in renderers:
+        raise InterviewerError("--format must be md, html or json", "Unknown format")
+    history = _history()
+    try:
+        sessions = history.sessions()
+    finally:
+        history.close()
+    if not sessions:
+        raise InterviewerError("there are no sessions yet", "Nothing to report")
+    chosen = sessions[0] if session_id is None else next((s for s in sessions if s["id"] == session_id), None)
+    if chosen is None:
+        raise InterviewerError(f"no session '{session_id}' (see `interviewer history`)", "Unknown session")
+    catalog = _catalog(state.settings())
+    pack = next((loaded.pack for loaded in catalog.packs if loaded.pack.name == chosen["pack"]), None)
+    text = renderers[fmt](build_report(chosen, pack))
+    if out_file is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InterviewerError(f"cannot write {out_file}: {exc.strerror}", "Report not written") from exc
+    out.print(f"Report written to {out_file}", markup=False)
+
+
+@export_app.command("anki")
+def export_anki_command(
+    out_file: Annotated[Path, typer.Option("--out", help="The deck file to write.")] = Path("interviewer-missed.apkg"),
+) -> None:
+    """Turn the key points you missed into an Anki flashcard deck."""
+    from interviewer.anki import export_missed_key_points
+
+    history = _history()
+    try:
+        sessions = history.sessions()
+    finally:
+        history.close()
+    catalog = _catalog(state.settings())
+    cards = export_missed_key_points(sessions, out_file, {loaded.pack.name: loaded.pack for loaded in catalog.packs})
+    if cards == 0:
+        out.print("Nothing to export: no missed key points in your history yet.")
+    else:
+        out.print(f"{cards} cards written to {out_file}", markup=False)
 
 
 def main() -> None:

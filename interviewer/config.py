@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     )
     seed: int = Field(default=0, description="Sampling seed: the same inputs give the same output.")
     retrieval_k: int = Field(default=5, ge=1, le=50, description="Reference chunks retrieved per question.")
+    max_follow_ups: int = Field(default=2, ge=0, le=5, description="Follow-up questions per interview question.")
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -86,6 +87,16 @@ class Settings(BaseSettings):
     def store_path(self) -> Path:
         assert self.store_dir is not None  # set by _derive_paths
         return self.store_dir
+
+    @property
+    def history_path(self) -> Path:
+        """Sessions, answers, grades and the review schedule (SQLite)."""
+        return self.data_dir / "history.sqlite"
+
+    @property
+    def checkpoints_path(self) -> Path:
+        """The interview graph's checkpoints, so an interrupted session resumes where it stopped (SQLite)."""
+        return self.data_dir / "sessions.sqlite"
 
     @property
     def user_packs_path(self) -> Path:

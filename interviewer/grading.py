@@ -103,6 +103,7 @@ class KeyPointVerdict(BaseModel):
     model_verdict: Coverage | None = Field(default=None, description="The model's verdict, if it was used.")
     model_quote_verified: bool | None = Field(default=None, description="Whether the model's quote is in the answer.")
     probe: str = Field(description="A question that asks for this point.")
+    from_follow_up: bool = Field(default=False, description="True when a follow-up answer gave the evidence.")
 
 
 class Citation(BaseModel):
@@ -139,6 +140,10 @@ class Grade(BaseModel):
     seed: int
     calibration_version: str
     timings: GradeTimings
+    follow_ups: list[str] = Field(default_factory=list, description="Key points asked about in follow-ups.")
+    hints_used: int = Field(default=0, description="Hints taken before answering (practice mode).")
+    hint_penalty: float = Field(default=0.0, description="Points taken off the overall score for those hints.")
+    late: bool = Field(default=False, description="Answered after the exam's time limit.")
 
     @property
     def missing_key_points(self) -> list[KeyPointVerdict]:
@@ -437,6 +442,56 @@ class Grader:
             except ModelError:
                 pass  # a model that cannot warm up will report its failure when it grades
 
+    def zero_grade(self, question: Question, name: str, reason: str) -> Grade:
+        """A 0 grade with its reason, for an answer that was not given (e.g. the question was skipped)."""
+        citations = [Citation(source=r.source, heading=r.heading, section_id=r.chunk_id)
+                     for r in self.references_for(question)]
+        return self._zero_grade(question, GuardResult(name, reason), [], citations, GradeTimings())
+
+    def grade_follow_up(
+        self, question: Question, previous: Grade, key_point_id: str, answer: str, all_answers: Sequence[str]
+    ) -> Grade:
+        """Grade a follow-up answer against the one key point it asked about and update the question's grade.
+
+        The key point keeps the stronger of its two pieces of evidence (the main answer's or the follow-up's);
+        the other key points are untouched, so a follow-up can only add what it was asked for. `all_answers`
+        (main answer and every follow-up answer so far) feeds the clarity and depth criteria.
+        """
+        started = time.perf_counter()
+        calibration = self.calibration
+        assert calibration is not None
+        point = question.key_point(key_point_id)
+        cleaned = sanitise(answer)
+        flags = list(dict.fromkeys(previous.flags + [f"prompt-injection:{flag}" for flag in cleaned.flags]))
+        verdicts = [verdict.model_copy() for verdict in previous.key_points]
+        vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + question.reference_answer))
+        guard = check_non_answer(cleaned.text, point.probe, vocabulary)
+        note = ""
+        if guard is None:
+            evidence = gather_evidence([point], cleaned.sentences, self.embedder, calibration)[0]
+            index = next(i for i, verdict in enumerate(verdicts) if verdict.key_point_id == key_point_id)
+            if evidence.coverage > verdicts[index].coverage:
+                verdicts[index] = verdicts[index].model_copy(update={
+                    "coverage": round(evidence.coverage, 4),
+                    "status": calibration.status(evidence.coverage),
+                    "evidence_quote": evidence.best_sentence if calibration.status(evidence.coverage) != "missing"
+                    else None,
+                    "similarity": round(evidence.similarity, 4),
+                    "word_overlap": round(evidence.overlap, 4),
+                    "from_follow_up": True,
+                })
+        else:
+            note = f" The follow-up answer added nothing: {guard.reason}"
+        combined = sanitise("\n".join(all_answers))
+        timings = GradeTimings(retrieval_ms=previous.timings.retrieval_ms)
+        grade = self._assemble(question, verdicts, combined.sentences, flags, previous.citations, timings,
+                               previous.evidence_only, previous.model_note, "")
+        grade.follow_ups = previous.follow_ups + [key_point_id]
+        grade.explanation += f" Updated after a follow-up on '{point.statement}'.{note}"
+        grade.model_id = previous.model_id
+        grade.timings.total_ms = (time.perf_counter() - started) * 1000
+        return grade
+
     # --- pieces ---
 
     def _off_topic(self, question: Question, sentences: Sequence[str], evidence: list[Evidence]) -> GuardResult | None:
@@ -608,6 +663,25 @@ class Grader:
             prompt_version=self.template.version, seed=self.seed, calibration_version=calibration.version,
             timings=timings,
         )
+
+
+HINT_PENALTY = 0.5  # points off the 0-5 score per hint taken
+
+
+def with_interview_adjustments(grade: Grade, hints_used: int, late: bool) -> Grade:
+    """The grade as the interview reports it: hints cost points, a late answer is marked (never hidden)."""
+    penalty = round(min(grade.overall, HINT_PENALTY * hints_used), 1)
+    overall = round(grade.overall - penalty, 1)
+    notes = []
+    if penalty:
+        notes.append(f"{penalty:.1f} taken off for {hints_used} hint{'s' if hints_used != 1 else ''}.")
+    if late:
+        notes.append("Answered after the time limit.")
+    explanation = grade.explanation + (" " + " ".join(notes) if notes else "")
+    return grade.model_copy(update={
+        "overall": overall, "percent": int(round(overall * 20)), "hints_used": hints_used, "hint_penalty": penalty,
+        "late": late, "explanation": explanation,
+    })
 
 
 def grade_to_json(grade: Grade) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 from interviewer.errors import InterviewerError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     overall REAL,                 -- NULL until graded (or when grading was unavailable)
     grade TEXT,                   -- the Grade as JSON
     model_id TEXT,
-    prompt_version TEXT
+    prompt_version TEXT,
+    turn TEXT                     -- the interview step that asked it, e.g. 'q3' or 'q3.f1' (see record_answer)
 );
 CREATE INDEX IF NOT EXISTS attempts_by_session ON attempts(session_id);
 CREATE INDEX IF NOT EXISTS attempts_by_question ON attempts(pack, question_id);
@@ -62,9 +63,19 @@ CREATE TABLE IF NOT EXISTS reviews (
     easiness REAL NOT NULL,
     due_at TEXT NOT NULL,
     last_score REAL NOT NULL,
+    last_event TEXT,              -- what last moved the schedule, so replaying that step does not move it twice
     PRIMARY KEY (pack, question_id)
 );
 """
+# Version 1 databases gain the columns that make interview steps safe to replay after a crash.
+_MIGRATIONS = {
+    2: [
+        "ALTER TABLE attempts ADD COLUMN turn TEXT",
+        "ALTER TABLE reviews ADD COLUMN last_event TEXT",
+    ],
+}
+_INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS attempts_by_turn ON attempts(session_id, turn);"
+
 
 
 class HistoryError(InterviewerError):
@@ -114,7 +125,14 @@ class History:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            fresh = not self._db.execute("SELECT name FROM sqlite_master WHERE name = 'attempts'").fetchone()
             self._db.executescript(_SCHEMA)
+            if not fresh:
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS.get(target, []):
+                        self._db.execute(statement)
+            self._db.executescript(_INDEXES)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise HistoryError(
@@ -187,12 +205,23 @@ class History:
         hints: int = 0,
         late: bool = False,
         when: datetime | None = None,
+        turn: str | None = None,
     ) -> int:
-        """Save an answer before it is graded; returns the attempt id to attach the grade to."""
+        """Save an answer before it is graded; returns the attempt id to attach the grade to.
+
+        `turn` names the interview step; saving the same turn of a session again (a step replayed after a crash)
+        returns the attempt already saved instead of adding a second one.
+        """
         with self._transaction() as db:
+            if turn is not None:
+                row = db.execute(
+                    "SELECT id FROM attempts WHERE session_id = ? AND turn = ?", (session_id, turn)
+                ).fetchone()
+                if row is not None:
+                    return int(row["id"])
             cursor = db.execute(
                 "INSERT INTO attempts (session_id, pack, question_id, topic, kind, key_point_id, prompt, answer, "
-                "answered_at, hints, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "answered_at, hints, late, turn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session_id,
                     pack,
@@ -205,6 +234,7 @@ class History:
                     (when or now_utc()).isoformat(),
                     hints,
                     int(late),
+                    turn,
                 ),
             )
             assert cursor.lastrowid is not None
@@ -245,6 +275,26 @@ class History:
             scores.setdefault(row["topic"], []).append(float(row["overall"]))
         return scores
 
+    def missed_key_points(self, pack: str, topic: str | None = None, limit: int = 5) -> list[tuple[str, int]]:
+        """Key-point statements most often missing or partly covered, with how often.
+
+        Each question of each session counts once, by its final grade (after any follow-ups).
+        """
+        query = (
+            "SELECT grade FROM attempts a WHERE pack = ? AND grade IS NOT NULL AND id = (SELECT MAX(id) FROM "
+            "attempts b WHERE b.session_id = a.session_id AND b.question_id = a.question_id AND b.grade IS NOT NULL)"
+        )
+        params: list[str] = [pack]
+        if topic is not None:
+            query += " AND topic = ?"
+            params.append(topic)
+        counts: dict[str, int] = {}
+        for row in self._db.execute(query, params):
+            for point in json.loads(row["grade"]).get("key_points", []):
+                if point.get("status") != "covered":
+                    counts[point["statement"]] = counts.get(point["statement"], 0) + 1
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
     # --- reviews ---
 
     def review_state(self, pack: str, question_id: str) -> ReviewState | None:
@@ -263,11 +313,21 @@ class History:
             row["last_score"],
         )
 
-    def schedule_review(self, pack: str, question_id: str, score: float, when: datetime | None = None) -> ReviewState:
-        state = sm2_next(self.review_state(pack, question_id), score, pack, question_id, when or now_utc())
+    def schedule_review(
+        self, pack: str, question_id: str, score: float, when: datetime | None = None, event: str | None = None
+    ) -> ReviewState:
+        """Move the question's SM-2 schedule on by one graded answer.
+
+        `event` names what graded it (e.g. 'SESSION/q3'); the same event applied twice moves it only once.
+        """
+        previous = self.review_state(pack, question_id)
+        if event is not None and previous is not None and self._last_event(pack, question_id) == event:
+            return previous
+        state = sm2_next(previous, score, pack, question_id, when or now_utc())
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO reviews (pack, question_id, repetitions, interval_days, easiness, due_at, "
+                "last_score, last_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     pack,
                     question_id,
@@ -276,9 +336,16 @@ class History:
                     state.easiness,
                     state.due_at.isoformat(),
                     state.last_score,
+                    event,
                 ),
             )
         return state
+
+    def _last_event(self, pack: str, question_id: str) -> str | None:
+        row = self._db.execute(
+            "SELECT last_event FROM reviews WHERE pack = ? AND question_id = ?", (pack, question_id)
+        ).fetchone()
+        return row["last_event"] if row else None
 
     def due_reviews(self, pack: str, when: datetime | None = None) -> list[ReviewState]:
         """Questions due for review, most overdue (then weakest) first."""

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -168,6 +169,18 @@ class LlamaCppLLM:
             except (RuntimeError, ValueError) as exc:
                 raise ModelUnavailableError(f"the model failed while reading the prompt: {exc}") from exc
 
+    def chat_model(self, max_tokens: int = 96) -> Any:
+        """The same loaded model as a LangChain chat model with tool calling (`bind_tools`), for the interviewer.
+
+        It shares this object's llama.cpp instance and lock, so the interviewer and the grader never run the model
+        at the same time. Greedy decoding keeps a session reproducible.
+        """
+        llama = self.load()
+        return _serialised_chat_class().model_construct(
+            client=llama, model_path=str(self.resolved_path), temperature=0.0, max_tokens=max_tokens,
+            streaming=False, seed=self.seed, n_ctx=self.n_ctx, verbose=False, lock=self._lock,
+        )
+
     def complete_structured(
         self, messages: Sequence[Message], output: type[ModelT], *, max_tokens: int = 400
     ) -> tuple[ModelT, CallStats]:
@@ -226,3 +239,40 @@ class LlamaCppLLM:
             raise ModelOutputError(
                 f"{self.model_id} returned no valid {output.__name__} after {stats.attempts} attempts: {last_problem}"
             )
+
+
+@lru_cache(maxsize=1)
+def _serialised_chat_class() -> Any:
+    """ChatLlamaCpp (langchain-community) taking a lock around every call, built on first use.
+
+    Built with `model_construct` around an already loaded model: ChatLlamaCpp's own validator would load the GGUF
+    a second time.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # langchain-community announces its own retirement on import
+        from langchain_community.chat_models import ChatLlamaCpp
+
+    class SerialisedChatLlamaCpp(ChatLlamaCpp):  # type: ignore[misc]
+        lock: Any = None
+
+        def _create_message_dicts(self, messages: list[Any]) -> list[dict[str, Any]]:
+            # A tool-calling turn has no text (None), which GGUF chat templates cannot concatenate: show the call.
+            dicts = super()._create_message_dicts(messages)
+            for item in dicts:
+                if item.get("content") is None:
+                    calls = item.get("tool_calls") or []
+                    item["content"] = "; ".join(
+                        f"{call['function']['name']}({call['function']['arguments']})" for call in calls
+                    )
+            return dicts
+
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                with self.lock:
+                    return super()._generate(*args, **kwargs)
+            except (RuntimeError, ValueError) as exc:
+                raise ModelUnavailableError(f"the model failed while generating: {exc}") from exc
+
+    return SerialisedChatLlamaCpp

@@ -1,0 +1,205 @@
+"""Follow-ups and hints written with the interviewer model's help, and the checks that decide if they are used.
+
+The model (bound to the tools in tools.py) may look things up, a bounded number of times, then writes a
+question. The program decides whether that question is used: it must be a question, be about the missing key
+point (MiniLM cosine to the point's statement or probe at least ABOUT_THRESHOLD) and must not give the point
+away (at most GIVEAWAY_SHARE of the point's own distinctive words). Otherwise the key point's authored probe is
+asked. A model that calls no tool, a wrong tool, or writes nonsense only ever costs the nicer wording.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from interviewer.agent.state import event
+from interviewer.agent.tools import ToolBox
+from interviewer.embeddings import Embedder
+from interviewer.grading import escape_untrusted, load_prompt
+from interviewer.guards import injection_flags
+from interviewer.packs import KeyPoint, Question
+from interviewer.retrieval import tokenize
+
+# Measured on the built-in pack with MiniLM (benchmarks/follow_up_bench.py): an authored probe scores 0.53 median
+# against its own key point and 0.17 median against the question's other key points.
+ABOUT_THRESHOLD = 0.4
+GIVEAWAY_SHARE = 0.5
+MAX_TOOL_CALLS = 2
+MAX_WORDS = 60
+# Forcing the first tool call is what makes a small model use its tools at all (left to choose, SmolLM2-135M
+# never calls one); a larger model then decides for itself whether it needs another.
+FORCE_SEARCH = {"type": "function", "function": {"name": "search_knowledge"}}
+
+
+@dataclass
+class Draft:
+    text: str
+    source: Literal["model", "probe", "pointer"]
+    rejected: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    sections: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _cosine(embedder: Embedder, text: str, others: Sequence[str]) -> float:
+    vectors = np.asarray(embedder.encode([text, *others]), dtype=np.float32)
+    return float(max(vectors[0] @ vectors[i] for i in range(1, len(vectors))))
+
+
+def clean_model_question(raw: str) -> str:
+    """The first question in the model's reply, without labels or quotes around it."""
+    text = " ".join(raw.split())
+    text = re.sub(r"^(follow[- ]?up( question)?|question|interviewer)\s*[:\-]\s*", "", text, flags=re.IGNORECASE)
+    end = text.find("?")
+    if end != -1:
+        start = max(text.rfind(". ", 0, end), text.rfind("! ", 0, end))
+        text = text[start + 2 if start != -1 else 0 : end + 1]
+    return text.strip().strip("\"'“”").strip()
+
+
+def review_follow_up(text: str, question: Question, point: KeyPoint, embedder: Embedder) -> str | None:
+    """Why a model-written follow-up cannot be used, or None when it can."""
+    words = text.split()
+    if not text.endswith("?"):
+        return "not a question"
+    if len(words) < 4 or len(words) > MAX_WORDS:
+        return f"{len(words)} words long"
+    if injection_flags(text):
+        return "contains instructions"
+    similarity = _cosine(embedder, text, [point.statement, point.probe])
+    if similarity < ABOUT_THRESHOLD:
+        return f"not about the missing point (similarity {similarity:.2f} < {ABOUT_THRESHOLD})"
+    # The point's own words, minus those the question and the probe already use, are the answer.
+    answer_words = set(tokenize(point.statement)) - set(tokenize(question.question)) - set(tokenize(point.probe))
+    if len(answer_words) >= 2:
+        share = len(answer_words & set(tokenize(text))) / len(answer_words)
+        if share >= GIVEAWAY_SHARE:
+            return f"gives the answer away ({share:.0%} of the point's own words)"
+    return None
+
+
+def _text_of(reply: Any) -> str:
+    content = getattr(reply, "content", "")
+    if isinstance(content, list):
+        content = " ".join(str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in content)
+    return str(content)
+
+
+def _tool_loop(
+    chat_model: Any, toolbox: ToolBox, messages: list[Any], max_tool_calls: int, events: list[dict[str, Any]],
+    sections: list[dict[str, Any]], write_text: bool = True,
+) -> str | None:
+    """Let the model call tools (the first call forced, at most `max_tool_calls`), then return what it writes.
+
+    Every call and result goes into `events`. Any failure of the model ends the loop with None: the caller has an
+    authored fallback, so a crashed or confused model never stops the interview.
+    """
+    from langchain_core.messages import ToolMessage
+
+    tools = toolbox.langchain_tools()
+    calls = 0
+    for step in range(max_tool_calls + 1):
+        can_call = calls < max_tool_calls
+        if not can_call and not write_text:
+            return None
+        try:
+            runnable = (
+                chat_model.bind_tools(tools, tool_choice=FORCE_SEARCH if step == 0 else None)
+                if can_call else chat_model
+            )
+            reply = runnable.invoke(messages)
+        except Exception as exc:  # noqa: BLE001 — any model failure falls back to authored text
+            events.append(event("notice", f"The interviewer model failed ({type(exc).__name__}); using the "
+                                          "authored question."))
+            return None
+        tool_calls = list(getattr(reply, "tool_calls", None) or []) if can_call else []
+        broken = list(getattr(reply, "invalid_tool_calls", None) or []) if can_call else []
+        for call in broken:
+            calls += 1  # an unreadable call still uses up one of the model's calls
+            events.append(event("tool-call", f"{call.get('name')}: unreadable call ({call.get('error')})",
+                                tool=str(call.get("name")), arguments={}, ok=False))
+        if broken and not tool_calls:
+            continue
+        if not tool_calls:
+            return _text_of(reply) if write_text else None
+        messages.append(reply)
+        for number, call in enumerate(tool_calls[: max_tool_calls - calls], start=calls + 1):
+            outcome = toolbox.run(str(call.get("name", "")), call.get("args"))
+            events.append(event("tool-call", f"{outcome.name}({_format_args(outcome.arguments)})",
+                                tool=outcome.name, arguments=outcome.arguments))
+            events.append(event("tool-result", outcome.content, tool=outcome.name, ok=outcome.ok,
+                                sections=outcome.sections))
+            sections.extend(outcome.sections)
+            messages.append(ToolMessage(content=outcome.content, tool_call_id=str(call.get("id") or f"call-{number}")))
+        calls += len(tool_calls[: max_tool_calls - calls])
+    return None
+
+
+def _format_args(arguments: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in arguments.items() if value is not None)
+
+
+def write_follow_up(
+    chat_model: Any | None, toolbox: ToolBox, embedder: Embedder, question: Question, point: KeyPoint,
+    answers: Sequence[str], max_tool_calls: int = MAX_TOOL_CALLS,
+) -> Draft:
+    """A follow-up question about `point`: the model's if it passes review, else the authored probe."""
+    if chat_model is None:
+        return Draft(point.probe, "probe", "no interviewer model")
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    template = load_prompt("follow_up")
+    user = template.user.format(
+        question=question.question,
+        answer=escape_untrusted("\n".join(answers))[-1500:],
+        missing_point=point.statement,
+        topic=question.topic,
+    )
+    messages: list[Any] = [SystemMessage(template.system), HumanMessage(user)]
+    events: list[dict[str, Any]] = []
+    sections: list[dict[str, Any]] = []
+    raw = _tool_loop(chat_model, toolbox, messages, max_tool_calls, events, sections)
+    if raw is None:
+        return Draft(point.probe, "probe", "the model wrote nothing usable", events, sections)
+    candidate = clean_model_question(raw)
+    problem = review_follow_up(candidate, question, point, embedder) if candidate else "empty"
+    if problem is not None:
+        events.append(event("notice", f"Model follow-up not used ({problem}): {candidate[:200]!r}",
+                            rejected=candidate[:500], reason=problem))
+        return Draft(point.probe, "probe", problem, events, sections)
+    return Draft(candidate, "model", None, events, sections)
+
+
+def write_pointer_hint(
+    chat_model: Any | None, toolbox: ToolBox, question: Question, focus: KeyPoint | None,
+) -> Draft:
+    """A hint that points into the knowledge base: the model picks the query, the program picks the words."""
+    events: list[dict[str, Any]] = []
+    sections: list[dict[str, Any]] = []
+    if chat_model is not None:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        template = load_prompt("hint")
+        messages: list[Any] = [SystemMessage(template.system),
+                               HumanMessage(template.user.format(question=question.question, topic=question.topic))]
+        _tool_loop(chat_model, toolbox, messages, 1, events, sections, write_text=False)
+    if not sections:
+        query = focus.statement if focus is not None else question.question
+        outcome = toolbox.search_knowledge(query, question.topic)
+        events.append(event("tool-call", f"search_knowledge(query={query!r}, topic={question.topic!r})",
+                            tool="search_knowledge", arguments={"query": query, "topic": question.topic}))
+        events.append(event("tool-result", outcome.content, tool="search_knowledge", ok=outcome.ok,
+                            sections=outcome.sections))
+        sections = outcome.sections
+    authored = [s for s in question.sections]
+    if sections:
+        best = sections[0]
+        text = f"Read \"{best['heading']}\" in {best['source']}."
+    elif authored:
+        text = "Read " + ", ".join(authored[:2]) + "."
+    else:
+        text = "Think about the mechanism behind the question before the details."
+    return Draft(text, "pointer", None, events, sections)

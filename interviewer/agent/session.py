@@ -1,0 +1,145 @@
+"""One interview, driven from outside: start or resume it, send the candidate's actions, read what happened.
+
+Both front ends (the plain terminal and the full-screen UI) use this class; neither touches the graph. Every
+step is checkpointed synchronously in an SQLite file in the data dir before `send` returns, so a session killed
+at any moment resumes from its last completed step, and the answer that step saved is already in the history.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from interviewer.agent.graph import build_graph
+from interviewer.agent.nodes import InterviewDeps
+from interviewer.agent.state import Action, Event, Turn
+from interviewer.errors import InterviewerError, PackError
+from interviewer.planning import SessionPlan
+
+
+class SessionError(InterviewerError):
+    title = "Session problem"
+
+
+@dataclass
+class Step:
+    """What one call produced: new transcript events, then either the next turn or the end of the session."""
+
+    session_id: str
+    events: list[Event] = field(default_factory=list)
+    turn: Turn | None = None
+    finished: bool = False
+    summary: dict[str, Any] | None = None
+
+
+def open_checkpoints(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, check_same_thread=False, timeout=10)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise SessionError(
+            f"the saved-sessions file {path} cannot be read ({exc}). Move it aside to start afresh; your answers "
+            "and grades are kept separately in the history database.",
+            "Saved sessions unreadable",
+        ) from exc
+    return connection
+
+
+class InterviewSession:
+    def __init__(self, deps: InterviewDeps, checkpoints: Path) -> None:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        self.deps = deps
+        self._connection = open_checkpoints(checkpoints)
+        self.graph = build_graph(deps).compile(checkpointer=SqliteSaver(self._connection))
+        self.session_id: str | None = None
+        self._seen = 0
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _config(self, session_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": session_id}}
+
+    def start(self, plan: SessionPlan, session_id: str | None = None) -> Step:
+        pack = self.deps.pack(plan.pack)
+        known = {topic.id for topic in pack.topics}
+        unknown = [topic for topic in plan.topics if topic not in known]
+        if unknown:
+            raise PackError(f"pack '{pack.name}' has no topic {', '.join(unknown)} (its topics: "
+                            f"{', '.join(sorted(known))})", "Unknown topic")
+        self.session_id = session_id or uuid.uuid4().hex[:12]
+        self._seen = 0
+        return self._run({"session_id": self.session_id, "plan": plan.model_dump(mode="json"), "transcript": []})
+
+    def resumable(self) -> list[str]:
+        """Unfinished sessions that have a saved step to resume from, newest first."""
+        result = []
+        for session_id in self.deps.history.unfinished_session_ids():
+            snapshot = self.graph.get_state(self._config(session_id))
+            if snapshot.values and snapshot.next:
+                result.append(session_id)
+        return result
+
+    def resume(self, session_id: str | None = None) -> tuple[Step, list[Event]]:
+        """Continue a saved session (the newest unfinished one by default).
+
+        Returns the next step and the transcript so far. A session stopped between steps (say, killed while an
+        answer was being graded) first finishes that step, from the answer already saved.
+        """
+        if session_id is None:
+            candidates = self.resumable()
+            if not candidates:
+                raise SessionError("there is no unfinished session to resume", "Nothing to resume")
+            session_id = candidates[0]
+        snapshot = self.graph.get_state(self._config(session_id))
+        if not snapshot.values:
+            raise SessionError(f"no saved session '{session_id}' (see `interviewer history`)", "Unknown session")
+        if not snapshot.next:
+            raise SessionError(f"session '{session_id}' is already finished", "Session finished")
+        self.session_id = session_id
+        earlier = [Event.model_validate(item) for item in snapshot.values.get("transcript", [])]
+        self._seen = len(earlier)
+        if snapshot.interrupts:
+            return self._step(snapshot), earlier
+        return self._run(None), earlier
+
+    def send(self, action: Action) -> Step:
+        from langgraph.types import Command
+
+        if self.session_id is None:
+            raise SessionError("no session is running")
+        return self._run(Command(resume=action.model_dump(mode="json")))
+
+    def prepare(self, turn: Turn) -> None:
+        """Answer-independent grading work for the turn's question; run it while the candidate types."""
+        pack = self.deps.pack(self.current_pack())
+        self.deps.grader.prepare(pack.question(turn.question_id))
+
+    def current_pack(self) -> str:
+        assert self.session_id is not None
+        return str(self.graph.get_state(self._config(self.session_id)).values["plan"]["pack"])
+
+    def transcript(self) -> list[Event]:
+        assert self.session_id is not None
+        values = self.graph.get_state(self._config(self.session_id)).values
+        return [Event.model_validate(item) for item in values.get("transcript", [])]
+
+    def _run(self, graph_input: Any) -> Step:
+        assert self.session_id is not None
+        # durability="sync": the checkpoint is on disk before the next step starts, so kill -9 loses nothing.
+        self.graph.invoke(graph_input, self._config(self.session_id), durability="sync")
+        return self._step(self.graph.get_state(self._config(self.session_id)))
+
+    def _step(self, snapshot: Any) -> Step:
+        assert self.session_id is not None
+        transcript = snapshot.values.get("transcript", [])
+        new = [Event.model_validate(item) for item in transcript[self._seen:]]
+        self._seen = len(transcript)
+        turn = Turn.model_validate(snapshot.interrupts[0].value) if snapshot.interrupts else None
+        return Step(self.session_id, new, turn, bool(snapshot.values.get("finished")), snapshot.values.get("summary"))

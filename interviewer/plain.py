@@ -1,0 +1,162 @@
+"""The interview over plain stdin/stdout: for scripts, screen readers and terminals without full-screen support.
+
+One answer per prompt: lines are read until a line holding only "." or the end of input. An answer whose first
+line is a command does that instead: /hint, /skip, /answer (the previous question's model answer), /end. When the
+input ends before the interview does, the session stays saved as unfinished and can be resumed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from rich.console import Console
+
+from interviewer.agent.session import InterviewSession, Step
+from interviewer.agent.state import Action, Event, Turn
+
+COMMANDS = {"/hint": "hint", "/skip": "skip", "/answer": "show_answer", "/end": "end"}
+END_OF_ANSWER = "."
+MARKS = {"covered": "covered", "partly": "partly ", "missing": "MISSING"}
+
+
+def format_grade(grade: dict[str, Any]) -> list[str]:
+    """A grade as lines of plain text (the grade as stored or as the transcript keeps it)."""
+    evidence_only = " (evidence only: the model was not used)" if grade.get("evidence_only") else ""
+    lines = [f"Score {grade['overall']:.1f}/5 ({grade['percent']}%){evidence_only}", grade["explanation"]]
+    if grade.get("flags"):
+        lines.append("Flags: " + ", ".join(grade["flags"]))
+    for criterion in grade.get("criteria", []):
+        lines.append(f"  {criterion['criterion']:<13} {criterion['score']}/5  {criterion['descriptor']}")
+    lines.append("Key points:")
+    for point in grade.get("key_points", []):
+        lines.append(f"  {MARKS.get(point['status'], point['status'])}  {point['statement']}")
+        if point.get("evidence_quote"):
+            lines.append(f'           "{point["evidence_quote"]}"')
+    lines.extend(f"  - {advice}" for advice in grade.get("advice", []))
+    if grade.get("citations"):
+        lines.append("References: " + "; ".join(
+            f"{c['source']} > {c['heading'].split(' > ')[-1]}" for c in grade["citations"]))
+    if grade.get("model_note"):
+        lines.append(grade["model_note"])
+    return lines
+
+
+def follow_up_result(grade: dict[str, Any]) -> str:
+    """One line after a follow-up answer: what became of the point it asked about, and the updated score."""
+    target = grade["follow_ups"][-1] if grade.get("follow_ups") else None
+    point = next((p for p in grade.get("key_points", []) if p["key_point_id"] == target), None)
+    status = f"that point is now {point['status']}; " if point else ""
+    return f"Follow-up: {status}question score {grade['overall']:.1f}/5 ({grade['percent']}%)."
+
+
+def read_answer(lines: Iterator[str]) -> str | None:
+    """The next answer, or None when the input has ended before one began."""
+    collected: list[str] = []
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if line.strip() == END_OF_ANSWER:
+            return "\n".join(collected)
+        collected.append(line)
+        if len(collected) == 1 and line.strip().lower() in COMMANDS:
+            return line.strip().lower()
+    return "\n".join(collected) if collected else None
+
+
+class PlainInterview:
+    def __init__(self, session: InterviewSession, out: Console, show_tools: bool = True) -> None:
+        self.session = session
+        self.out = out
+        self.show_tools = show_tools
+
+    def say(self, text: str = "", style: str | None = None) -> None:
+        # Untrusted and model-written text is printed as is: no markup is interpreted.
+        self.out.print(text, style=style, markup=False, highlight=False)
+
+    def show_events(self, events: Iterable[Event]) -> None:
+        for item in events:
+            if item.type in ("question", "follow-up", "answer"):
+                continue  # the prompt shows the question; the candidate knows what they wrote
+            if item.type == "grade" and "." in str(item.data.get("turn", "")):
+                self.say()
+                self.say(follow_up_result(item.data["grade"]), "bold")
+            elif item.type == "grade":
+                self.say()
+                for number, line in enumerate(format_grade(item.data["grade"])):
+                    self.say(line, "bold" if number == 0 else None)
+            elif item.type == "hint":
+                self.say(f"Hint: {item.text}  [{item.data.get('note', '')}]", "cyan")
+            elif item.type in ("tool-call", "tool-result"):
+                if self.show_tools and item.type == "tool-call":
+                    self.say(f"  (interviewer looked up: {item.text})", "dim")
+            elif item.type == "model-answer":
+                self.say("Model answer: " + item.text, "green")
+            elif item.type == "summary":
+                self.say()
+                self.say(item.text)
+            elif item.type == "notice" and "rejected" in item.data:
+                if self.show_tools:
+                    self.say(f"  (the model's own follow-up was not used: {item.data.get('reason')})", "dim")
+            else:
+                self.say(item.text, "yellow" if item.type == "notice" else None)
+
+    def show_turn(self, turn: Turn) -> None:
+        self.say()
+        if turn.kind == "question":
+            header = f"Question {turn.number} of {turn.of} · {turn.topic_title} · difficulty {turn.difficulty}"
+            if turn.time_limit_s:
+                header += f" · {turn.time_limit_s} s"
+            self.say(header, "bold")
+        else:
+            self.say("Follow-up:", "bold")
+        self.say(turn.prompt)
+        options = ["end with a line holding only '.'"]
+        if turn.hints_left:
+            options.append("/hint")
+        options.append("/skip")
+        if turn.can_show_answer:
+            options.append("/answer")
+        options.append("/end")
+        self.say("(" + ", ".join(options) + ")", "dim")
+
+    def run(self, step: Step, lines: Iterator[str]) -> bool:
+        """Play the session to its end or to the end of input; True when the interview finished."""
+        self.show_events(step.events)
+        while step.turn is not None:
+            turn = step.turn
+            self.show_turn(turn)
+            # The grader reads the question's prompt while the candidate types; joined before the answer is sent
+            # so the model is never used from two threads.
+            preparing = threading.Thread(target=self._prepare, args=(turn,), daemon=True)
+            preparing.start()
+            started = time.monotonic()
+            text = read_answer(lines)
+            elapsed = round(time.monotonic() - started, 1)
+            preparing.join()
+            if text is None:
+                self.say()
+                self.say(f"Input ended. Session {step.session_id} is saved; resume it with "
+                         f"`interviewer interview --resume {step.session_id}`.")
+                return False
+            command = COMMANDS.get(text.strip().lower()) if "\n" not in text else None
+            action = Action(type=command, elapsed_s=elapsed) if command else Action(  # type: ignore[arg-type]
+                type="answer", text=text, elapsed_s=elapsed)
+            step = self.session.send(action)
+            self.show_events(step.events)
+        return True
+
+    def _prepare(self, turn: Turn) -> None:
+        try:
+            self.session.prepare(turn)
+        except Exception:  # noqa: BLE001 — preparing is an optimisation; grading reports real failures itself
+            pass
+
+
+def stdin_lines(stream: TextIO) -> Iterator[str]:
+    while True:
+        line = stream.readline()
+        if not line:
+            return
+        yield line

@@ -1,0 +1,82 @@
+"""Builds the working parts from Settings: retriever, grader, interview session. Shared by every front end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from interviewer.config import Settings
+from interviewer.errors import InterviewerError, ModelError
+
+Note = Callable[[str], None]
+
+
+def _ignore(_: str) -> None:
+    return None
+
+
+def build_retriever(settings: Settings, fusion: str = "zscore") -> Any:
+    from interviewer.embeddings import default_embedder
+    from interviewer.retrieval import FUSIONS, HybridRetriever
+    from interviewer.store import KnowledgeStore
+
+    if fusion not in FUSIONS:
+        raise InterviewerError(f"--fusion must be one of {', '.join(FUSIONS)}", "Unknown fusion")
+    embedder = default_embedder()
+    return HybridRetriever(KnowledgeStore.open_for_query(settings.store_path, embedder), embedder, fusion=fusion)
+
+
+def build_llm(settings: Settings, model: Path | None = None) -> Any:
+    from interviewer.llm import LlamaCppLLM
+
+    return LlamaCppLLM(model or settings.model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
+                       seed=settings.seed)
+
+
+def build_grader(settings: Settings, model: Path | None, use_model: bool, note: Note = _ignore) -> Any:
+    from interviewer.embeddings import default_embedder
+    from interviewer.grading import Grader
+
+    embedder = default_embedder()
+    try:
+        retriever = build_retriever(settings)
+    except InterviewerError as exc:
+        note(f"Note: grading without citations ({exc.title}: {exc.message})")
+        retriever = None
+    llm = build_llm(settings, model) if use_model else None
+    return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed)
+
+
+def open_interview(settings: Settings, model: Path | None = None, use_model: bool = True, note: Note = _ignore) -> Any:
+    """An InterviewSession over the packs, the history and the checkpoints in the data dir.
+
+    A model that cannot be loaded is reported once through `note`; the interview then runs on evidence-only
+    grading and authored follow-ups instead of failing.
+    """
+    from interviewer.agent.nodes import InterviewDeps
+    from interviewer.agent.session import InterviewSession
+    from interviewer.packs import discover_packs
+    from interviewer.resources import builtin_packs_dir
+
+    catalog = discover_packs(builtin_packs_dir(), settings.user_packs_path)
+    for problem in catalog.skipped:
+        note(f"Skipped a broken pack: {problem.message}")
+    grader = build_grader(settings, model, use_model, note)
+    chat_model = None
+    if grader.llm is not None:
+        try:
+            chat_model = grader.llm.chat_model()
+        except ModelError as exc:
+            note(f"{exc.title}: {exc.message}. Grading from evidence only; follow-ups are the authored ones.")
+            grader.llm = None
+    history = _history(settings)
+    deps = InterviewDeps(packs={loaded.pack.name: loaded.pack for loaded in catalog.packs}, grader=grader,
+                         history=history, chat_model=chat_model)
+    return InterviewSession(deps, settings.checkpoints_path)
+
+
+def _history(settings: Settings) -> Any:
+    from interviewer.history import History
+
+    return History(settings.history_path)
