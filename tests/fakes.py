@@ -96,3 +96,80 @@ class FakeLlama:
         for piece in (text[i : i + 7] for i in range(0, len(text), 7)):
             yield {"choices": [{"delta": {"content": piece}, "finish_reason": None}]}
         yield {"choices": [{"delta": {}, "finish_reason": finish}]}
+
+
+class SectionRetriever:
+    """A Retriever over the shipped knowledge documents by BM25 alone: deterministic, no store, no embeddings."""
+
+    def __init__(self, docs_dir=None) -> None:  # type: ignore[no-untyped-def]
+        from interviewer.documents import chunk_document, find_documents, load_document
+        from interviewer.resources import builtin_docs_dir
+        from interviewer.retrieval import BM25Index
+
+        sections = {}
+        for path, name in find_documents(docs_dir or builtin_docs_dir()):
+            for chunk in chunk_document(load_document(path, source=name)):
+                sections.setdefault(chunk.section_id, chunk)
+        self.sections = list(sections.values())
+        self.index = BM25Index([f"{c.heading} {c.section_text}" for c in self.sections])
+        self.queries: list[tuple[str, tuple[str, ...] | None]] = []
+
+    def search(self, query, k=5, topics=None):  # type: ignore[no-untyped-def]
+        from interviewer.retrieval import RetrievedChunk
+
+        self.queries.append((query, tuple(topics) if topics else None))
+        scores = self.index.scores(query)
+        order = sorted(range(len(self.sections)), key=lambda i: (-scores[i], i))
+        found = []
+        for i in order:
+            chunk = self.sections[i]
+            if scores[i] <= 0 or (topics and chunk.topic not in topics):
+                continue
+            found.append(RetrievedChunk(chunk.section_id, chunk.source, chunk.heading, chunk.section, chunk.topic,
+                                        chunk.section_text, float(scores[i]), None, len(found) + 1, None))
+            if len(found) == k:
+                break
+        return found
+
+
+def tool_call(name: str, **arguments: object):  # type: ignore[no-untyped-def]
+    """An AIMessage that calls one tool, as a tool-calling chat model returns it."""
+    from langchain_core.messages import AIMessage
+
+    return AIMessage(content="", tool_calls=[{"name": name, "args": dict(arguments), "id": f"call-{name}"}])
+
+
+def reply(text: str):  # type: ignore[no-untyped-def]
+    from langchain_core.messages import AIMessage
+
+    return AIMessage(content=text)
+
+
+def make_fake_chat_model(*responses: object):  # type: ignore[no-untyped-def]
+    """A scripted LangChain chat model with `bind_tools`: each call returns the next response (an AIMessage, or
+    raises it when it is an exception). Every call's messages and bound tool_choice are kept in `.calls`.
+    With the script used up it answers with an empty message, like a model with nothing to say."""
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class FakeChatModel(BaseChatModel):
+        script: list = []  # noqa: RUF012
+        calls: list = []  # noqa: RUF012
+
+        @property
+        def _llm_type(self) -> str:
+            return "fake-chat"
+
+        def bind_tools(self, tools, *, tool_choice=None, **kwargs):  # type: ignore[no-untyped-def]
+            return self.bind(tools=[t.name for t in tools], tool_choice=tool_choice, **kwargs)
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+            self.calls.append({"messages": list(messages), "tool_choice": kwargs.get("tool_choice"),
+                               "tools": kwargs.get("tools")})
+            response = self.script.pop(0) if self.script else AIMessage(content="")
+            if isinstance(response, Exception):
+                raise response
+            return ChatResult(generations=[ChatGeneration(message=response)])
+
+    return FakeChatModel(script=list(responses), calls=[])
