@@ -504,6 +504,12 @@ def run_interview(
     if mode not in ("practice", "exam"):
         raise InterviewerError("--mode must be practice or exam", "Unknown mode")
     settings = state.settings(model_path=model)
+    if resume is None:  # a wrong pack or topic is reported before any model is loaded
+        chosen = _catalog(settings).get(pack).pack
+        unknown = [topic for topic in _split_topics(topics) if topic not in {t.id for t in chosen.topics}]
+        if unknown:
+            raise PackError(f"pack '{chosen.name}' has no topic {', '.join(unknown)} (its topics: "
+                            f"{', '.join(t.id for t in chosen.topics)})", "Unknown topic")
     session = open_interview(settings, model, use_model=not no_model,
                              note=lambda text: err.print(text, markup=False))
     try:

@@ -12,13 +12,8 @@ from tests.conftest import run_cli
 pytestmark = pytest.mark.real_model
 
 
-@pytest.fixture(scope="module")
-def builtin_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    store = tmp_path_factory.mktemp("builtin") / "store"
-    result = run_cli("ingest", "--store", str(store))
-    assert result.returncode == 0, result.stderr
-    assert "20 added" in result.stdout and "Skipped" not in result.stderr
-    return store
+def test_the_builtin_corpus_ingests_cleanly(builtin_store_ingest) -> None:  # type: ignore[no-untyped-def]
+    assert "20 added" in builtin_store_ingest.stdout and "Skipped" not in builtin_store_ingest.stderr
 
 
 def test_eval_retrieval_meets_the_quality_bar(builtin_store: Path) -> None:

@@ -60,3 +60,66 @@ def test_a_corrupt_history_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="Move it aside"):
         History(path)
     assert path.read_bytes().startswith(b"definitely"), "nothing is deleted"
+
+
+def test_the_same_turn_saved_twice_is_one_attempt(tmp_path):
+    history = History(tmp_path / "h.sqlite")
+    session = history.start_session("p", "practice", {})
+    first = history.record_answer(session, "p", "q1", "rag", "Q?", "answer", turn="q1")
+    again = history.record_answer(session, "p", "q1", "rag", "Q?", "answer", turn="q1")
+    other = history.record_answer(session, "p", "q1", "rag", "Follow?", "more", turn="q1.f1", kind="follow-up")
+    assert first == again != other
+    assert len(history.attempts(session)) == 2
+
+
+def test_a_review_event_applied_twice_moves_the_schedule_once(tmp_path):
+    history = History(tmp_path / "h.sqlite")
+    once = history.schedule_review("p", "q1", 5, when=T0, event="s1/q1")
+    twice = history.schedule_review("p", "q1", 5, when=T0, event="s1/q1")
+    assert once == twice and once.repetitions == 1
+    assert history.schedule_review("p", "q1", 5, when=T0, event="s2/q1").repetitions == 2
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, pack TEXT NOT NULL,"
+        " mode TEXT NOT NULL, plan TEXT NOT NULL);"
+        "CREATE TABLE attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, pack TEXT NOT NULL,"
+        " question_id TEXT NOT NULL, topic TEXT NOT NULL, kind TEXT NOT NULL, key_point_id TEXT, prompt TEXT NOT NULL,"
+        " answer TEXT NOT NULL, answered_at TEXT NOT NULL, hints INTEGER NOT NULL DEFAULT 0,"
+        " late INTEGER NOT NULL DEFAULT 0, overall REAL, grade TEXT, model_id TEXT, prompt_version TEXT);"
+        "CREATE TABLE reviews (pack TEXT NOT NULL, question_id TEXT NOT NULL, repetitions INTEGER NOT NULL,"
+        " interval_days REAL NOT NULL, easiness REAL NOT NULL, due_at TEXT NOT NULL, last_score REAL NOT NULL,"
+        " PRIMARY KEY (pack, question_id));"
+        "INSERT INTO sessions VALUES ('old', '2026-01-01T00:00:00+00:00', NULL, 'p', 'practice', '{}');"
+        "INSERT INTO attempts (session_id, pack, question_id, topic, kind, prompt, answer, answered_at) VALUES"
+        " ('old', 'p', 'q1', 'rag', 'question', 'Q?', 'kept answer', '2026-01-01T00:00:00+00:00');"
+        "PRAGMA user_version=1;"
+    )
+    db.close()
+    history = History(path)
+    assert history.attempts("old")[0]["answer"] == "kept answer"
+    history.record_answer("old", "p", "q2", "rag", "Q2?", "new", turn="q2")
+    history.schedule_review("p", "q1", 2, when=T0, event="old/q1")
+    assert len(history.attempts("old")) == 2
+
+
+def test_missed_key_points_count_each_question_once_by_its_final_grade(tmp_path):
+    import json
+
+    history = History(tmp_path / "h.sqlite")
+    session = history.start_session("p", "practice", {})
+
+    def grade(statuses: dict[str, str]) -> str:
+        return json.dumps({"key_points": [{"statement": s, "status": v} for s, v in statuses.items()]})
+
+    first = history.record_answer(session, "p", "q1", "rag", "Q?", "a", turn="q1")
+    history.record_grade(first, grade({"A": "missing", "B": "missing"}), 1.0, None, "v")
+    follow = history.record_answer(session, "p", "q1", "rag", "F?", "b", turn="q1.f1", kind="follow-up")
+    history.record_grade(follow, grade({"A": "covered", "B": "partly"}), 3.0, None, "v")
+    assert history.missed_key_points("p", "rag") == [("B", 1)]
+    assert history.missed_key_points("p", "chunking") == []

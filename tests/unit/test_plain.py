@@ -1,0 +1,62 @@
+"""The plain-terminal interview: one answer per prompt, commands, and the end of input."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from interviewer.history import History
+from interviewer.plain import PlainInterview, read_answer
+from tests.agent_helpers import genai_core, make_session, plan
+
+
+def lines(text: str):  # type: ignore[no-untyped-def]
+    return iter(io.StringIO(text).readlines())
+
+
+def test_an_answer_ends_at_a_dot_line_or_the_end_of_input():
+    source = lines("first line\nsecond line\n.\n/hint\nlast words")
+    assert read_answer(source) == "first line\nsecond line"
+    assert read_answer(source) == "/hint"
+    assert read_answer(source) == "last words"
+    assert read_answer(source) is None
+
+
+def test_a_command_only_counts_on_the_first_line():
+    assert read_answer(lines("I would /skip nothing\n/skip\n.\n")) == "I would /skip nothing\n/skip"
+
+
+def run_plain(tmp_path, text: str, **plan_values):  # type: ignore[no-untyped-def]
+    session = make_session(tmp_path)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, color_system=None)
+    finished = PlainInterview(session, console).run(session.start(plan(**plan_values)), lines(text))
+    return finished, buffer.getvalue(), session
+
+
+def test_piped_input_runs_the_interview_to_its_summary(tmp_path):
+    pack = genai_core()
+    finished, output, _ = run_plain(
+        tmp_path,
+        "/hint\nRAG retrieves passages and adds them to the prompt.\n.\n/skip\n/answer\n/end\n",
+        topics=["rag"], questions=3, max_follow_ups=0)
+    assert finished
+    assert "Question 1 of 3" in output and "Question 2 of 3" in output
+    assert "Hint: " in output and "costs 0.5 points" in output
+    assert output.count("Score ") == 2
+    first = next(q for q in pack.questions if q.question in output)
+    assert first.topic == "rag"
+    assert "Model answer: " in output
+    assert "Session summary (practice)" in output and "Scheduled for review:" in output
+
+
+def test_input_ending_early_leaves_a_resumable_session(tmp_path):
+    finished, output, session = run_plain(tmp_path, "RAG retrieves passages.\n.\n", topics=["rag"], questions=3,
+                                          max_follow_ups=0)
+    assert not finished
+    assert "Input ended" in output and "--resume" in output
+    history = History(tmp_path / "history.sqlite")
+    [row] = history.sessions()
+    assert row["finished_at"] is None and row["attempts"][0]["answer"] == "RAG retrieves passages."
+    assert session.resumable() == [row["id"]]
