@@ -258,14 +258,12 @@ def _serialised_chat_class() -> Any:
         lock: Any = None
 
         def _create_message_dicts(self, messages: list[Any]) -> list[dict[str, Any]]:
-            # A tool-calling turn has no text (None), which GGUF chat templates cannot concatenate: show the call.
+            # A tool-calling turn has no text (None), which GGUF chat templates cannot concatenate. It stays empty
+            # rather than spelling the call out: a small model would copy that call instead of writing prose.
             dicts = super()._create_message_dicts(messages)
             for item in dicts:
                 if item.get("content") is None:
-                    calls = item.get("tool_calls") or []
-                    item["content"] = "; ".join(
-                        f"{call['function']['name']}({call['function']['arguments']})" for call in calls
-                    )
+                    item["content"] = ""
             return dicts
 
         def _generate(self, *args: Any, **kwargs: Any) -> Any:

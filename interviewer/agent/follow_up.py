@@ -38,6 +38,13 @@ MAX_WORDS = 60
 FORCE_SEARCH = {"type": "function", "function": {"name": "search_knowledge"}}
 
 
+_LABEL = re.compile(
+    r"^((here is|here's) (the|a|my) )?(follow[- ]?up( question)?|(the )?question( is)?|interviewer)\s*[:\-]\s*",
+    re.IGNORECASE,
+)
+_NOT_PROSE = re.compile(r"[{}\[\]<>|`]|search_knowledge|candidate_history")
+
+
 @dataclass
 class Draft:
     text: str
@@ -59,7 +66,7 @@ def about_which_point(embedder: Embedder, text: str, question: Question, point: 
 def clean_model_question(raw: str) -> str:
     """The first question in the model's reply, without labels or quotes around it."""
     text = " ".join(raw.split())
-    text = re.sub(r"^(follow[- ]?up( question)?|question|interviewer)\s*[:\-]\s*", "", text, flags=re.IGNORECASE)
+    text = _LABEL.sub("", text)
     end = text.find("?")
     if end != -1:
         start = max(text.rfind(". ", 0, end), text.rfind("! ", 0, end))
@@ -72,6 +79,8 @@ def review_follow_up(text: str, question: Question, point: KeyPoint, embedder: E
     words = text.split()
     if not text.endswith("?"):
         return "not a question"
+    if _NOT_PROSE.search(text) or not text[:1].isalpha():
+        return "not plain prose (looks like code or a tool call)"
     if len(words) < 4 or len(words) > MAX_WORDS:
         return f"{len(words)} words long"
     if injection_flags(text):
@@ -99,14 +108,14 @@ def _text_of(reply: Any) -> str:
 
 def _tool_loop(
     chat_model: Any, toolbox: ToolBox, messages: list[Any], max_tool_calls: int, events: list[dict[str, Any]],
-    sections: list[dict[str, Any]], write_text: bool = True,
+    sections: list[dict[str, Any]], write_text: bool = True, then: str | None = None,
 ) -> str | None:
     """Let the model call tools (the first call forced, at most `max_tool_calls`), then return what it writes.
 
     Every call and result goes into `events`. Any failure of the model ends the loop with None: the caller has an
     authored fallback, so a crashed or confused model never stops the interview.
     """
-    from langchain_core.messages import ToolMessage
+    from langchain_core.messages import HumanMessage, ToolMessage
 
     tools = toolbox.langchain_tools()
     calls = 0
@@ -144,6 +153,9 @@ def _tool_loop(
             sections.extend(outcome.sections)
             messages.append(ToolMessage(content=outcome.content, tool_call_id=str(call.get("id") or f"call-{number}")))
         calls += len(tool_calls[: max_tool_calls - calls])
+        if then:
+            # Small models continue whatever pattern came last (here, tool calls): restate the task after results.
+            messages.append(HumanMessage(then))
     return None
 
 
@@ -170,7 +182,8 @@ def write_follow_up(
     messages: list[Any] = [SystemMessage(template.system), HumanMessage(user)]
     events: list[dict[str, Any]] = []
     sections: list[dict[str, Any]] = []
-    raw = _tool_loop(chat_model, toolbox, messages, max_tool_calls, events, sections)
+    raw = _tool_loop(chat_model, toolbox, messages, max_tool_calls, events, sections,
+                     then=template.extra.get("after_tools"))
     if raw is None:
         return Draft(point.probe, "probe", "the model wrote nothing usable", events, sections)
     candidate = clean_model_question(raw)

@@ -98,6 +98,8 @@ def test_follow_up_asks_about_the_missing_key_point_with_the_models_wording(tmp_
           reply("Can answers from the LLM cite the retrieved sources, and which documents may users read?")),
          "closer to another key point"),
         ((reply("no tools for me, and no question either"),), "not a question"),
+        ((tool_call("search_knowledge", query="rag"), reply('search_knowledge({"query": "What is RAG?"})?')),
+         "not plain prose"),
         ((tool_call("delete_everything", path="/"), reply("")), "empty"),
         ((RuntimeError("model crashed"),), "wrote nothing usable"),
     ],
