@@ -513,7 +513,9 @@ def run_interview(
     session = open_interview(settings, model, use_model=not no_model,
                              note=lambda text: err.print(text, markup=False))
     try:
-        plain = PlainInterview(session, out, show_tools=not quiet_tools)
+        # Words wrap at the terminal's width; piped output keeps whole lines for scripts and screen readers.
+        console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+        plain = PlainInterview(session, console, show_tools=not quiet_tools)
         if resume is not None:
             step, earlier = session.resume(None if resume == "latest" else resume)
             answered = sum(1 for item in earlier if item.type == "answer")

@@ -3,6 +3,7 @@
     plan → pick ─┬→ ask ─┬→ retrieve → grade → decide ─┬→ follow_up → ask
                  │       ├→ hint → ask                 └→ pick
                  │       ├→ ask (a notice, then the same question again)
+                 │       ├→ decide (ended during a follow-up: the graded question still counts) → summarise
                  │       └→ summarise (the candidate ended the session)
                  └→ summarise (enough questions asked, or none left) → END
 
@@ -34,12 +35,15 @@ def build_graph(deps: InterviewDeps) -> Any:
     builder.add_edge("plan", "pick")
     builder.add_conditional_edges("pick", _route, {"ask": "ask", "summarise": "summarise"})
     builder.add_conditional_edges(
-        "ask", _route, {"ask": "ask", "hint": "hint", "retrieve": "retrieve", "summarise": "summarise"}
+        "ask", _route,
+        {"ask": "ask", "hint": "hint", "retrieve": "retrieve", "decide": "decide", "summarise": "summarise"},
     )
     builder.add_edge("hint", "ask")
     builder.add_edge("retrieve", "grade")
     builder.add_edge("grade", "decide")
-    builder.add_conditional_edges("decide", _route, {"follow_up": "follow_up", "pick": "pick"})
+    builder.add_conditional_edges(
+        "decide", _route, {"follow_up": "follow_up", "pick": "pick", "summarise": "summarise"}
+    )
     builder.add_edge("follow_up", "ask")
     builder.add_edge("summarise", END)
     return builder

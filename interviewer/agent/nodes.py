@@ -95,8 +95,10 @@ class InterviewNodes:
         due = [review.question_id for review in self.deps.history.due_reviews(plan.pack, now)]
         topics = plan.topic_ids(pack)
         titles = {topic.id: topic.title for topic in pack.topics}
-        text = (f"{plan.questions} question{'s' if plan.questions != 1 else ''} from {pack.title or pack.name} "
-                f"on {', '.join(titles.get(t, t) for t in topics)}; {plan.mode} mode.")
+        on = (f"all {len(topics)} topics" if len(topics) == len(pack.topics) and len(topics) > 3
+              else ", ".join(titles.get(t, t) for t in topics))
+        plural = "s" if plan.questions != 1 else ""
+        text = f"{plan.questions} question{plural} from {pack.title} on {on}; {plan.mode} mode."
         if due:
             text += f" {len(due)} question{'s are' if len(due) != 1 else ' is'} due for review."
         return {
@@ -182,7 +184,9 @@ class InterviewNodes:
             last = self._question(state, results[-1]["question_id"])
             return {"route": "ask", "transcript": [event("model-answer", last.reference_answer,
                                                          question_id=last.id)]}
-        return {"route": "summarise", "transcript": [event("notice", "Session ended before the last question.")]}
+        # Ending during a follow-up keeps the question: it was answered and graded, so it counts and is scheduled.
+        return {"route": "decide" if current.grade is not None else "summarise", "ending": True,
+                "transcript": [event("notice", "Session ended before the last question.")]}
 
     def hint(self, state: InterviewState) -> dict[str, Any]:
         plan, pack = self._plan(state)
@@ -240,8 +244,9 @@ class InterviewNodes:
         plan, _ = self._plan(state)
         current = self._current(state)
         raw = Grade.model_validate(current.grade)
-        if not current.skipped and len(current.follow_ups_asked) < plan.max_follow_ups and self._follow_up_target(
-                raw, current) is not None:
+        ending = bool(state.get("ending"))
+        if not ending and not current.skipped and len(current.follow_ups_asked) < plan.max_follow_ups and (
+                self._follow_up_target(raw, current) is not None):
             return {"route": "follow_up"}
         question = self._question(state, current.question_id)
         shown = with_interview_adjustments(raw, current.hints_used, current.late)
@@ -260,7 +265,7 @@ class InterviewNodes:
             "results": [*state.get("results", []), result.model_dump(mode="json")],
             "difficulty": next_difficulty(state["difficulty"], None if current.skipped else first),
             "current": None,
-            "route": "pick",
+            "route": "summarise" if ending else "pick",
         }
 
     @staticmethod

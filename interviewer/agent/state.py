@@ -106,6 +106,7 @@ class InterviewState(TypedDict, total=False):
     current: dict[str, Any] | None
     results: list[dict[str, Any]]
     route: str
+    ending: bool
     finished: bool
     summary: dict[str, Any] | None
     transcript: Annotated[list[dict[str, Any]], operator.add]

@@ -274,3 +274,14 @@ def test_invalid_input_is_reported_and_the_question_asked_again(tmp_path):
     snapshot = session.graph.get_state(session._config(step.session_id))
     assert snapshot.interrupts and snapshot.interrupts[0].value["question_id"] == step.turn.question_id
     assert snapshot.values["transcript"][-1]["type"] == "notice"
+
+
+def test_ending_during_a_follow_up_keeps_the_graded_question(tmp_path):
+    session = make_session(tmp_path)
+    step = session.start(plan(topics=["rag"], questions=3))
+    step = session.send(answer("RAG retrieves passages."))
+    assert step.turn.kind == "follow-up"
+    step = session.send(Action(type="end"))
+    assert step.finished and step.summary["questions_answered"] == 1
+    assert step.summary["reviews"] and step.summary["reviews"][0]["question_id"] == step.summary["weakest"][0][
+        "question_id"]
