@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     finished_at TEXT,
     pack TEXT NOT NULL,
     mode TEXT NOT NULL,
-    plan TEXT NOT NULL            -- JSON: topics, difficulty, number of questions, ...
+    plan TEXT NOT NULL,           -- JSON: topics, difficulty, number of questions, ...
+    transcript TEXT               -- JSON: the finished session's transcript (hints, follow-ups, tool calls)
 );
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,6 +73,7 @@ _MIGRATIONS = {
     2: [
         "ALTER TABLE attempts ADD COLUMN turn TEXT",
         "ALTER TABLE reviews ADD COLUMN last_event TEXT",
+        "ALTER TABLE sessions ADD COLUMN transcript TEXT",
     ],
 }
 _INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS attempts_by_turn ON attempts(session_id, turn);"
@@ -173,12 +175,17 @@ class History:
                 "UPDATE sessions SET finished_at = ? WHERE id = ?", ((when or now_utc()).isoformat(), session_id)
             )
 
+    def save_transcript(self, session_id: str, transcript: list[dict[str, Any]]) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE sessions SET transcript = ? WHERE id = ?", (json.dumps(transcript), session_id))
+
     def sessions(self) -> list[dict[str, Any]]:
-        """Every session, newest first, with its attempts (grades decoded)."""
+        """Every session, newest first, with its attempts (grades decoded) and, once finished, its transcript."""
         result = []
         for row in self._db.execute("SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC"):
             session = dict(row)
             session["plan"] = json.loads(session["plan"])
+            session["transcript"] = json.loads(session["transcript"]) if session["transcript"] else None
             session["attempts"] = self.attempts(session["id"])
             result.append(session)
         return result

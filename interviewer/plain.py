@@ -143,7 +143,7 @@ class PlainInterview:
             command = COMMANDS.get(text.strip().lower()) if "\n" not in text else None
             action = Action(type=command, elapsed_s=elapsed) if command else Action(  # type: ignore[arg-type]
                 type="answer", text=text, elapsed_s=elapsed)
-            step = self.session.send(action)
+            step = self.session.send(action, on_events=self.show_events)
             self.show_events(step.events)
         return True
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,8 @@ class InterviewSession:
 
         self.deps = deps
         self._connection = open_checkpoints(checkpoints)
-        self.graph = build_graph(deps).compile(checkpointer=SqliteSaver(self._connection))
+        self._saver = SqliteSaver(self._connection)
+        self.graph = build_graph(deps).compile(checkpointer=self._saver)
         self.session_id: str | None = None
         self._seen = 0
 
@@ -84,6 +86,8 @@ class InterviewSession:
             snapshot = self.graph.get_state(self._config(session_id))
             if snapshot.values and snapshot.next:
                 result.append(session_id)
+            elif snapshot.values and snapshot.values.get("finished"):
+                self._archive(session_id, snapshot.values.get("transcript", []))  # stopped before archiving
         return result
 
     def resume(self, session_id: str | None = None) -> tuple[Step, list[Event]]:
@@ -99,6 +103,9 @@ class InterviewSession:
             session_id = candidates[0]
         snapshot = self.graph.get_state(self._config(session_id))
         if not snapshot.values:
+            finished = any(s["id"] == session_id and s["finished_at"] for s in self.deps.history.sessions())
+            if finished:
+                raise SessionError(f"session '{session_id}' is already finished", "Session finished")
             raise SessionError(f"no saved session '{session_id}' (see `interviewer history`)", "Unknown session")
         if not snapshot.next:
             raise SessionError(f"session '{session_id}' is already finished", "Session finished")
@@ -109,12 +116,17 @@ class InterviewSession:
             return self._step(snapshot), earlier
         return self._run(None), earlier
 
-    def send(self, action: Action) -> Step:
+    def send(self, action: Action, on_events: Callable[[list[Event]], None] | None = None) -> Step:
+        """Hand the candidate's action to the graph and run it to the next turn or the end.
+
+        `on_events` receives transcript events as each step produces them (the grade before the follow-up is
+        written, say), so a front end can show them at once; the returned Step holds the rest.
+        """
         from langgraph.types import Command
 
         if self.session_id is None:
             raise SessionError("no session is running")
-        return self._run(Command(resume=action.model_dump(mode="json")))
+        return self._run(Command(resume=action.model_dump(mode="json")), on_events)
 
     def prepare(self, turn: Turn) -> None:
         """Answer-independent grading work for the turn's question; run it while the candidate types."""
@@ -126,15 +138,32 @@ class InterviewSession:
         return str(self.graph.get_state(self._config(self.session_id)).values["plan"]["pack"])
 
     def transcript(self) -> list[Event]:
+        """The whole transcript so far (from the checkpoint, or from the history once the session is archived)."""
         assert self.session_id is not None
-        values = self.graph.get_state(self._config(self.session_id)).values
-        return [Event.model_validate(item) for item in values.get("transcript", [])]
+        items = self.graph.get_state(self._config(self.session_id)).values.get("transcript")
+        if items is None:
+            archived = next((s for s in self.deps.history.sessions() if s["id"] == self.session_id), None)
+            items = (archived or {}).get("transcript") or []
+        return [Event.model_validate(item) for item in items]
 
-    def _run(self, graph_input: Any) -> Step:
+    def _run(self, graph_input: Any, on_events: Callable[[list[Event]], None] | None = None) -> Step:
         assert self.session_id is not None
+        config = self._config(self.session_id)
         # durability="sync": the checkpoint is on disk before the next step starts, so kill -9 loses nothing.
-        self.graph.invoke(graph_input, self._config(self.session_id), durability="sync")
-        return self._step(self.graph.get_state(self._config(self.session_id)))
+        for values in self.graph.stream(graph_input, config, stream_mode="values", durability="sync"):
+            transcript = values.get("transcript", []) if isinstance(values, dict) else []
+            if on_events is not None and len(transcript) > self._seen:
+                on_events([Event.model_validate(item) for item in transcript[self._seen:]])
+                self._seen = len(transcript)
+        step = self._step(self.graph.get_state(config))
+        if step.finished:
+            self._archive(self.session_id, self.graph.get_state(config).values.get("transcript", []))
+        return step
+
+    def _archive(self, session_id: str, transcript: list[dict[str, Any]]) -> None:
+        """A finished session's transcript moves into the history; its checkpoints are no longer needed."""
+        self.deps.history.save_transcript(session_id, transcript)
+        self._saver.delete_thread(session_id)
 
     def _step(self, snapshot: Any) -> Step:
         assert self.session_id is not None

@@ -285,3 +285,18 @@ def test_ending_during_a_follow_up_keeps_the_graded_question(tmp_path):
     assert step.finished and step.summary["questions_answered"] == 1
     assert step.summary["reviews"] and step.summary["reviews"][0]["question_id"] == step.summary["weakest"][0][
         "question_id"]
+
+
+def test_a_finished_session_moves_its_transcript_into_the_history(tmp_path):
+    session = make_session(tmp_path)
+    seen = []
+    step = session.start(plan(topics=["rag"], questions=1, max_follow_ups=0))
+    step = session.send(answer("RAG retrieves passages."), on_events=seen.extend)
+    assert step.finished
+    assert [e.type for e in seen] == ["answer", "grade", "summary"]  # delivered as they happened
+    assert session.graph.get_state(session._config(step.session_id)).values == {}  # checkpoints removed
+    archived = History(tmp_path / "history.sqlite").sessions()[0]["transcript"]
+    assert [item["type"] for item in archived] == ["plan", "question", "answer", "grade", "summary"]
+    assert [e.type for e in session.transcript()] == [item["type"] for item in archived]
+    with pytest.raises(Exception, match="already finished"):
+        make_session(tmp_path).resume(step.session_id)

@@ -1,0 +1,70 @@
+"""How long a candidate waits in an interview with the default models, turn by turn.
+
+Usage: python benchmarks/interview_bench.py [--questions N]
+Runs a practice session over the built-in pack (partial answers, so follow-ups are written) in a temporary data
+dir, with the question read ahead while the "candidate types" as the plain terminal does. Prints p50/p95 of the
+wait after an answer (grading, then writing a follow-up or picking the next question), how often the model's own
+follow-up passed the checks, checkpoint and history sizes, and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from interviewer.agent.state import Action
+from interviewer.config import Settings
+from interviewer.ingest import ingest
+from interviewer.planning import SessionPlan
+from interviewer.resources import builtin_docs_dir
+from interviewer.wiring import open_interview
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--questions", type=int, default=6)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        from interviewer.embeddings import default_embedder
+
+        ingest([builtin_docs_dir()], settings.store_path, default_embedder())
+        started = time.perf_counter()
+        session = open_interview(settings, note=print)
+        step = session.start(SessionPlan(pack="genai-core", questions=args.questions, max_follow_ups=1))
+        print(f"open and first question: {time.perf_counter() - started:.2f}s")
+        waits: list[float] = []
+        follow_ups = {"model": 0, "probe": 0}
+        while step.turn is not None:
+            turn = step.turn
+            session.prepare(turn)  # what the plain terminal does while the candidate types
+            question = session.deps.pack("genai-core").question(turn.question_id)
+            text = (question.key_points[0].statement if turn.kind == "question"
+                    else "I think it has to do with how the data is handled.")
+            t0 = time.perf_counter()
+            step = session.send(Action(type="answer", text=text))
+            waits.append(time.perf_counter() - t0)
+            for event in step.events:
+                if event.type == "follow-up":
+                    follow_ups[event.data["source"]] += 1
+        session.close()
+        rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+        sizes = {name: (Path(tmp) / name).stat().st_size / 1024 for name in ("history.sqlite", "sessions.sqlite")}
+    print(f"answers {len(waits)}: wait after an answer p50 {percentile(waits, 0.5):.2f}s, "
+          f"p95 {percentile(waits, 0.95):.2f}s, max {max(waits):.2f}s")
+    print(f"follow-ups written by the model and accepted: {follow_ups['model']} of "
+          f"{follow_ups['model'] + follow_ups['probe']} (the rest used the authored probe)")
+    print(f"history {sizes['history.sqlite']:.0f} KB, checkpoints {sizes['sessions.sqlite']:.0f} KB; "
+          f"peak RSS {rss_gb:.2f} GB")
+
+
+if __name__ == "__main__":
+    main()
