@@ -169,11 +169,12 @@ class LlamaCppLLM:
             except (RuntimeError, ValueError) as exc:
                 raise ModelUnavailableError(f"the model failed while reading the prompt: {exc}") from exc
 
-    def chat_model(self, max_tokens: int = 96) -> Any:
+    def chat_model(self, max_tokens: int = 64) -> Any:
         """The same loaded model as a LangChain chat model with tool calling (`bind_tools`), for the interviewer.
 
         It shares this object's llama.cpp instance and lock, so the interviewer and the grader never run the model
-        at the same time. Greedy decoding keeps a session reproducible.
+        at the same time. Greedy decoding keeps a session reproducible. 64 tokens hold a follow-up question and a
+        tool call (the grammar caps a query's length); a longer budget only buys a small model more rambling.
         """
         llama = self.load()
         return _serialised_chat_class().model_construct(
