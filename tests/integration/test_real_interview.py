@@ -51,3 +51,13 @@ def test_a_plain_session_survives_its_input_ending_and_resumes_to_the_summary(bu
     assert [a["kind"] for a in attempts] == ["question", "follow-up", "question", "follow-up"]
     assert attempts[2]["hints"] == 1 and attempts[2]["grade"]["hints_used"] == 1
     assert attempts[-1]["answer"] == ""  # the skipped follow-up is on record; the question keeps its grade
+
+
+def test_a_missing_model_is_reported_once_and_the_interview_runs_on_evidence(builtin_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "nowhere.gguf"
+    result = interviewer(builtin_store, "interview", "--plain", "--topics", "chunking", "--questions", "1",
+                         "--follow-ups", "0", "--model", str(missing), stdin=FIRST)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Model unavailable") == 1 and str(missing) in result.stderr
+    assert "(evidence only: the model was not used)" in result.stdout
+    assert "Session summary" in result.stdout and "Traceback" not in result.stderr

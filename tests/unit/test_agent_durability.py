@@ -74,3 +74,16 @@ def test_killed_while_grading_resumes_by_grading_the_saved_answer(tmp_path):
     assert step.turn is not None and step.turn.number == 2 and step.turn.question_id != printed["ASKED"]
     attempts = history.attempts(SESSION_ID)
     assert len(attempts) == 1 and attempts[0]["grade"] is not None  # graded once, not saved twice
+
+
+def test_an_unreadable_sessions_file_is_reported_and_left_alone(tmp_path):
+    import pytest
+
+    from interviewer.agent.session import SessionError
+
+    broken = tmp_path / "sessions.sqlite"
+    broken.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(SessionError, match="cannot be read") as caught:
+        make_session(tmp_path)
+    assert caught.value.title == "Saved sessions unreadable"
+    assert broken.read_bytes().startswith(b"this is not a database")
