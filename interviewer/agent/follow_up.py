@@ -208,20 +208,21 @@ def write_pointer_hint(
         messages: list[Any] = [SystemMessage(template.system),
                                HumanMessage(template.user.format(question=question.question, topic=question.topic))]
         _tool_loop(chat_model, toolbox, messages, 1, events, sections, write_text=False)
-    if not sections:
+    if not any(section.get("topic") == question.topic for section in sections):
         query = focus.statement if focus is not None else question.question
         outcome = toolbox.search_knowledge(query, question.topic)
         events.append(event("tool-call", f"search_knowledge(query={query!r}, topic={question.topic!r})",
                             tool="search_knowledge", arguments={"query": query, "topic": question.topic}))
         events.append(event("tool-result", outcome.content, tool="search_knowledge", ok=outcome.ok,
                             sections=outcome.sections))
-        sections = outcome.sections
-    authored = [s for s in question.sections]
-    if sections:
-        best = sections[0]
+        sections = sections + outcome.sections
+    # A model's odd query can land in another topic; then the question's own authored sections are the better pointer.
+    on_topic = [section for section in sections if section.get("topic") == question.topic]
+    if on_topic:
+        best = on_topic[0]
         text = f"Read \"{best['heading']}\" in {best['source']}."
-    elif authored:
-        text = "Read " + ", ".join(authored[:2]) + "."
+    elif question.sections:
+        text = "Read " + ", ".join(question.sections[:2]) + "."
     else:
         text = "Think about the mechanism behind the question before the details."
     return Draft(text, "pointer", None, events, sections)
