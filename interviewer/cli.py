@@ -526,9 +526,23 @@ def run_interview(
                 "difficulty": difficulty, "time_limit_s": time_limit if mode == "exam" else None,
                 "max_follow_ups": settings.max_follow_ups if follow_ups is None else follow_ups,
             })
+            waiting = session.resumable()
+            if waiting:
+                err.print(f"Note: {len(waiting)} unfinished session{'s' if len(waiting) != 1 else ''} "
+                          f"(newest {waiting[0]}); `interviewer interview --resume` continues it.", markup=False)
             step = session.start(plan)
             out.print(f"Session {step.session_id}.", markup=False)
-        finished = plain.run(step, stdin_lines(sys.stdin))
+        resume_hint = f"resume with `interviewer interview --resume {step.session_id}`"
+        try:
+            finished = plain.run(step, stdin_lines(sys.stdin))
+        except KeyboardInterrupt:
+            err.print(f"\nInterrupted. Every answer so far is saved; {resume_hint}.", markup=False)
+            raise typer.Exit(130) from None
+        except InterviewerError as exc:
+            raise InterviewerError(f"{exc.message}. Every answer so far is saved; {resume_hint}.", exc.title) from exc
+        except Exception as exc:  # noqa: BLE001 — an unexpected failure still tells the user their work is safe
+            raise InterviewerError(f"{type(exc).__name__}: {exc}. Every answer so far is saved; {resume_hint}.",
+                                   "Interview stopped") from exc
         if finished:
             out.print(f"Report: interviewer report {step.session_id} --format md", markup=False)
     finally:

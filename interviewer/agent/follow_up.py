@@ -52,6 +52,7 @@ class Draft:
     rejected: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     sections: list[dict[str, Any]] = field(default_factory=list)
+    prompt_version: str | None = None
 
 
 def about_which_point(embedder: Embedder, text: str, question: Question, point: KeyPoint) -> tuple[float, str]:
@@ -185,14 +186,14 @@ def write_follow_up(
     raw = _tool_loop(chat_model, toolbox, messages, max_tool_calls, events, sections,
                      then=template.extra.get("after_tools"))
     if raw is None:
-        return Draft(point.probe, "probe", "the model wrote nothing usable", events, sections)
+        return Draft(point.probe, "probe", "the model wrote nothing usable", events, sections, template.version)
     candidate = clean_model_question(raw)
     problem = review_follow_up(candidate, question, point, embedder) if candidate else "empty"
     if problem is not None:
         events.append(event("notice", f"Model follow-up not used ({problem}): {candidate[:200]!r}",
                             rejected=candidate[:500], reason=problem))
-        return Draft(point.probe, "probe", problem, events, sections)
-    return Draft(candidate, "model", None, events, sections)
+        return Draft(point.probe, "probe", problem, events, sections, template.version)
+    return Draft(candidate, "model", None, events, sections, template.version)
 
 
 def write_pointer_hint(

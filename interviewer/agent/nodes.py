@@ -296,7 +296,8 @@ class InterviewNodes:
             "current": current.model_dump(mode="json"),
             "route": "ask",
             "transcript": [*draft.events, event("follow-up", draft.text, key_point_id=point.id, source=draft.source,
-                                                rejected=draft.rejected, turn=current.turn)],
+                                                rejected=draft.rejected, turn=current.turn,
+                                                prompt_version=draft.prompt_version)],
         }
 
     def summarise(self, state: InterviewState) -> dict[str, Any]:

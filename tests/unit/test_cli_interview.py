@@ -71,3 +71,29 @@ def test_an_unknown_pack_or_topic_or_session_is_refused_with_the_reason():
     assert nothing.returncode == 1
     stray = run_cli("interview", "some-id")
     assert stray.returncode == 1 and "only used with --resume" in stray.stderr
+
+
+def test_a_crash_mid_interview_is_explained_and_the_answer_kept(monkeypatch):
+    from typer.testing import CliRunner
+
+    import interviewer.wiring
+    from interviewer.cli import app
+    from interviewer.history import History
+
+    session = make_session(data_dir())
+
+    def broken_grade(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the embedding model crashed")
+
+    monkeypatch.setattr(session.deps.grader, "grade", broken_grade)
+    monkeypatch.setattr(interviewer.wiring, "open_interview", lambda *args, **kwargs: session)
+    result = CliRunner().invoke(app, ["interview", "--plain", "--topics", "rag", "--questions", "2"],
+                                input="My answer about retrieval.\n.\n")
+    assert result.exit_code == 1
+    error = result.exception
+    assert error.title == "Interview stopped"
+    assert "the embedding model crashed" in error.message and "interviewer interview --resume" in error.message
+    history = History(data_dir() / "history.sqlite")
+    [row] = history.sessions()
+    assert row["attempts"][0]["answer"] == "My answer about retrieval."
+    assert row["finished_at"] is None
