@@ -543,7 +543,7 @@ def run_interview(
         except Exception as exc:  # noqa: BLE001 — an unexpected failure still tells the user their work is safe
             raise InterviewerError(f"{type(exc).__name__}: {exc}. Every answer so far is saved; {resume_hint}.",
                                    "Interview stopped") from exc
-        if finished:
+        if finished and plain.summary and plain.summary.get("questions_answered"):
             out.print(f"Report: interviewer report {step.session_id} --format md", markup=False)
     finally:
         session.close()

@@ -70,6 +70,7 @@ class PlainInterview:
         self.session = session
         self.out = out
         self.show_tools = show_tools
+        self.summary: dict[str, Any] | None = None  # the session's summary once it has finished
 
     def say(self, text: str = "", style: str | None = None) -> None:
         # Untrusted and model-written text is printed as is: no markup is interpreted.
@@ -145,6 +146,7 @@ class PlainInterview:
                 type="answer", text=text, elapsed_s=elapsed)
             step = self.session.send(action, on_events=self.show_events)
             self.show_events(step.events)
+        self.summary = step.summary
         return True
 
     def _prepare(self, turn: Turn) -> None:
