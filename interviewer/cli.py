@@ -610,6 +610,23 @@ def history_command(as_json: Annotated[bool, typer.Option("--json", help="Print 
         for attempt in _final_attempts(session["attempts"]):
             score = f"{attempt['overall']:.1f}" if attempt["overall"] is not None else "  - "
             out.print(f"    {score}  {attempt['topic']:<16} {attempt['question_id']}", markup=False)
+    _print_topic_trends(sessions)
+
+
+def _print_topic_trends(sessions: list[dict]) -> None:  # type: ignore[type-arg]
+    """Per topic, oldest session first: how many questions, the mean, and the first and latest scores."""
+    scores: dict[str, list[float]] = {}
+    for session in reversed(sessions):
+        for attempt in _final_attempts(session["attempts"]):
+            if attempt["overall"] is not None:
+                scores.setdefault(attempt["topic"], []).append(float(attempt["overall"]))
+    if not scores:
+        return
+    out.print()
+    out.print("[bold]By topic[/bold] (weakest first)")
+    for topic, values in sorted(scores.items(), key=lambda item: sum(item[1]) / len(item[1])):
+        trend = f"  {values[0]:.1f} -> {values[-1]:.1f}" if len(values) > 1 else ""
+        out.print(f"    {sum(values) / len(values):.1f}  {topic:<16} {len(values)} answered{trend}", markup=False)
 
 
 def _final_attempts(attempts: list[dict]) -> list[dict]:  # type: ignore[type-arg]

@@ -68,14 +68,9 @@ CREATE TABLE IF NOT EXISTS reviews (
     PRIMARY KEY (pack, question_id)
 );
 """
-# Version 1 databases gain the columns that make interview steps safe to replay after a crash.
-_MIGRATIONS = {
-    2: [
-        "ALTER TABLE attempts ADD COLUMN turn TEXT",
-        "ALTER TABLE reviews ADD COLUMN last_event TEXT",
-        "ALTER TABLE sessions ADD COLUMN transcript TEXT",
-    ],
-}
+# Columns added since version 1 (which made interview steps safe to replay, and kept finished transcripts).
+# Each is added when missing, so a database of any earlier version is brought up to date in place.
+_ADDED_COLUMNS = [("attempts", "turn", "TEXT"), ("reviews", "last_event", "TEXT"), ("sessions", "transcript", "TEXT")]
 _INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS attempts_by_turn ON attempts(session_id, turn);"
 
 
@@ -127,13 +122,11 @@ class History:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            fresh = not self._db.execute("SELECT name FROM sqlite_master WHERE name = 'attempts'").fetchone()
             self._db.executescript(_SCHEMA)
-            if not fresh:
-                for target in range(version + 1, SCHEMA_VERSION + 1):
-                    for statement in _MIGRATIONS.get(target, []):
-                        self._db.execute(statement)
+            for table, column, kind in _ADDED_COLUMNS:
+                present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             self._db.executescript(_INDEXES)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:

@@ -300,3 +300,21 @@ def test_a_finished_session_moves_its_transcript_into_the_history(tmp_path):
     assert [e.type for e in session.transcript()] == [item["type"] for item in archived]
     with pytest.raises(Exception, match="already finished"):
         make_session(tmp_path).resume(step.session_id)
+
+
+def test_the_model_can_look_up_the_candidates_history_before_writing(tmp_path):
+    first = make_session(tmp_path)
+    play(first, first.start(plan(topics=["rag"], questions=1, max_follow_ups=0)), weak)
+
+    model = make_fake_chat_model(tool_call("search_knowledge", query="grounding"),
+                                 tool_call("candidate_history", topic="rag"),
+                                 reply("What goes into the prompt for the LLM to answer from?"))
+    later = make_session(tmp_path, chat_model=model)
+    step = later.start(plan(topics=["rag"], questions=1, difficulty=1))
+    step = later.send(answer(_partial_answer(step.turn.question_id, "retrieve-then-generate")))
+    results = [e for e in step.events if e.type == "tool-result"]
+    assert [r.data["tool"] for r in results] == ["search_knowledge", "candidate_history"]
+    assert "Scores on rag (oldest first): 0.0" in results[1].text and "Often missed:" in results[1].text
+    assert model.calls[1]["tool_choice"] is None  # only the first call is forced
+    assert len(model.calls) == 3  # two tool calls (the limit), then the question
+    assert step.turn.prompt == "What goes into the prompt for the LLM to answer from?"

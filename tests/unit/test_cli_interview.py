@@ -29,6 +29,7 @@ def test_history_report_and_anki_export_of_a_played_session(tmp_path):
     listed = run_cli("history")
     assert listed.returncode == 0, listed.stderr
     assert session_id in listed.stdout and "finished" in listed.stdout
+    assert "By topic (weakest first)" in listed.stdout and "rag" in listed.stdout.split("By topic")[1]
 
     as_json = run_cli("history", "--json")
     [session] = json.loads(as_json.stdout)

@@ -103,6 +103,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path):
     db.close()
     history = History(path)
     assert history.attempts("old")[0]["answer"] == "kept answer"
+    assert history.sessions()[0]["transcript"] is None
     history.record_answer("old", "p", "q2", "rag", "Q2?", "new", turn="q2")
     history.schedule_review("p", "q1", 2, when=T0, event="old/q1")
     assert len(history.attempts("old")) == 2
