@@ -318,10 +318,10 @@ def _grader(settings: Settings, model: Path | None, use_model: bool):  # type: i
 
 
 def _print_grade(grade) -> None:  # type: ignore[no-untyped-def]
-    from interviewer.plain import format_grade
+    from interviewer.plain import format_grade, printable
 
     for number, line in enumerate(format_grade(grade.model_dump(mode="json"))):
-        out.print(line, markup=False, style="bold" if number == 0 else None)
+        out.print(printable(line), markup=False, style="bold" if number == 0 else None)
 
 
 @app.command("grade")

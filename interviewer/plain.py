@@ -7,6 +7,7 @@ input ends before the interview does, the session stays saved as unfinished and 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -17,9 +18,18 @@ from rich.console import Console
 from interviewer.agent.session import InterviewSession, Step
 from interviewer.agent.state import Action, Event, Turn
 
+# Terminal control sequences and control characters: an answer quoted back must not be able to clear the screen,
+# retitle the window or fake output.
+_CONTROL = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
 COMMANDS = {"/hint": "hint", "/skip": "skip", "/answer": "show_answer", "/end": "end"}
 END_OF_ANSWER = "."
 MARKS = {"covered": "covered", "partly": "partly ", "missing": "MISSING"}
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub("", text)
 
 
 def format_grade(grade: dict[str, Any]) -> list[str]:
@@ -73,8 +83,8 @@ class PlainInterview:
         self.summary: dict[str, Any] | None = None  # the session's summary once it has finished
 
     def say(self, text: str = "", style: str | None = None) -> None:
-        # Untrusted and model-written text is printed as is: no markup is interpreted.
-        self.out.print(text, style=style, markup=False, highlight=False)
+        # Untrusted and model-written text: no markup is interpreted and no control sequence reaches the terminal.
+        self.out.print(printable(text), style=style, markup=False, highlight=False)
 
     def show_events(self, events: Iterable[Event]) -> None:
         for item in events:

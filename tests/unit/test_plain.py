@@ -60,3 +60,13 @@ def test_input_ending_early_leaves_a_resumable_session(tmp_path):
     [row] = history.sessions()
     assert row["finished_at"] is None and row["attempts"][0]["answer"] == "RAG retrieves passages."
     assert session.resumable() == [row["id"]]
+
+
+def test_terminal_control_sequences_in_an_answer_never_reach_the_terminal(tmp_path):
+    hostile = ("\x1b]0;pwned\x07RAG fetches relevant passages from an external corpus \x1b[2Jat query time and "
+               "places them in the prompt.\n.\n")
+    finished, output, _ = run_plain(tmp_path, hostile, topics=["rag"], questions=1, difficulty=1, max_follow_ups=0)
+    assert finished and "Score " in output
+    assert "\x1b" not in output and "\x07" not in output
+    flat = " ".join(output.split())
+    assert '"RAG fetches relevant passages from an external corpus at query time' in flat  # the quote is kept
