@@ -36,6 +36,14 @@ def test_history_report_and_anki_export_of_a_played_session(tmp_path):
     assert session["id"] == session_id and len(session["attempts"]) == 4
     assert all(attempt["grade"]["key_points"] for attempt in session["attempts"])
 
+    # The JSON history is enough to rebuild the report.
+    from interviewer.report import build_report, render_json
+    from tests.agent_helpers import genai_core
+
+    rebuilt = json.loads(render_json(build_report(session, genai_core())))
+    reported = json.loads(run_cli("report", session_id, "--format", "json").stdout)
+    assert rebuilt == reported and len(reported["questions"]) == 2
+
     markdown = run_cli("report", session_id, "--format", "md")
     assert markdown.returncode == 0, markdown.stderr
     assert "I don't know, sorry." in markdown.stdout
