@@ -54,12 +54,15 @@ def format_grade(grade: dict[str, Any]) -> list[str]:
     return lines
 
 
-def follow_up_result(grade: dict[str, Any]) -> str:
+def follow_up_result(grade: dict[str, Any], skipped: bool = False) -> str:
     """One line after a follow-up answer: what became of the point it asked about, and the updated score."""
+    score = f"question score {grade['overall']:.1f}/5 ({grade['percent']}%)."
+    if skipped:
+        return f"Follow-up skipped; {score}"
     target = grade["follow_ups"][-1] if grade.get("follow_ups") else None
     point = next((p for p in grade.get("key_points", []) if p["key_point_id"] == target), None)
     status = f"that point is now {point['status']}; " if point else ""
-    return f"Follow-up: {status}question score {grade['overall']:.1f}/5 ({grade['percent']}%)."
+    return f"Follow-up: {status}{score}"
 
 
 def read_answer(lines: Iterator[str]) -> str | None:
@@ -92,7 +95,7 @@ class PlainInterview:
                 continue  # the prompt shows the question; the candidate knows what they wrote
             if item.type == "grade" and "." in str(item.data.get("turn", "")):
                 self.say()
-                self.say(follow_up_result(item.data["grade"]), "bold")
+                self.say(follow_up_result(item.data["grade"], skipped=bool(item.data.get("skipped"))), "bold")
             elif item.type == "grade":
                 self.say()
                 for number, line in enumerate(format_grade(item.data["grade"])):

@@ -70,7 +70,8 @@ def clean_model_question(raw: str) -> str:
     text = _LABEL.sub("", text)
     end = text.find("?")
     if end != -1:
-        start = max(text.rfind(". ", 0, end), text.rfind("! ", 0, end))
+        # The question starts after the last sentence end or colon before it ("Here is one: What ...?").
+        start = max(text.rfind(mark, 0, end) for mark in (". ", "! ", ": "))
         text = text[start + 2 if start != -1 else 0 : end + 1]
     return text.strip().strip("\"'“”").strip()
 
@@ -188,7 +189,11 @@ def write_follow_up(
     if raw is None:
         return Draft(point.probe, "probe", "the model wrote nothing usable", events, sections, template.version)
     candidate = clean_model_question(raw)
-    problem = review_follow_up(candidate, question, point, embedder) if candidate else "empty"
+    if _NOT_PROSE.search(raw):
+        # Judged on the whole reply: a question cut out of a tool call echo would otherwise look clean.
+        problem: str | None = "not plain prose (looks like code or a tool call)"
+    else:
+        problem = review_follow_up(candidate, question, point, embedder) if candidate else "empty"
     if problem is not None:
         events.append(event("notice", f"Model follow-up not used ({problem}): {candidate[:200]!r}",
                             rejected=candidate[:500], reason=problem))

@@ -238,7 +238,8 @@ class InterviewNodes:
             current.first_score = shown.overall
         text = f"{shown.overall:.1f}/5"
         return {"current": current.model_dump(mode="json"), "route": "decide",
-                "transcript": [event("grade", text, turn=current.turn, grade=_grade_view(shown))]}
+                "transcript": [event("grade", text, turn=current.turn, skipped=current.skipped,
+                                     grade=_grade_view(shown))]}
 
     def decide(self, state: InterviewState) -> dict[str, Any]:
         plan, _ = self._plan(state)

@@ -318,3 +318,18 @@ def test_the_model_can_look_up_the_candidates_history_before_writing(tmp_path):
     assert model.calls[1]["tool_choice"] is None  # only the first call is forced
     assert len(model.calls) == 3  # two tool calls (the limit), then the question
     assert step.turn.prompt == "What goes into the prompt for the LLM to answer from?"
+
+
+@pytest.mark.parametrize(
+    ("raw", "question"),
+    [
+        ("Follow-up question: Why does overlap help?", "Why does overlap help?"),
+        ("You can use the following question to answer: What is a bi-encoder?", "What is a bi-encoder?"),
+        ('Sure. "How is the index updated?" Let me know.', "How is the index updated?"),
+        ("The question is: What does the model read?", "What does the model read?"),
+    ],
+)
+def test_the_question_is_taken_out_of_what_the_model_wrote(raw, question):
+    from interviewer.agent.follow_up import clean_model_question
+
+    assert clean_model_question(raw) == question

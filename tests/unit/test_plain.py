@@ -70,3 +70,10 @@ def test_terminal_control_sequences_in_an_answer_never_reach_the_terminal(tmp_pa
     assert "\x1b" not in output and "\x07" not in output
     flat = " ".join(output.split())
     assert '"RAG fetches relevant passages from an external corpus at query time' in flat  # the quote is kept
+
+
+def test_a_skipped_follow_up_says_so(tmp_path):
+    finished, output, _ = run_plain(tmp_path, "RAG retrieves passages.\n.\n/skip\n", topics=["rag"], questions=1,
+                                    max_follow_ups=1)
+    assert finished and "Follow-up:" in output
+    assert "Follow-up skipped; question score" in output
