@@ -60,6 +60,7 @@ class InterviewSession:
         self._saver = SqliteSaver(self._connection)
         self.graph = build_graph(deps).compile(checkpointer=self._saver)
         self.session_id: str | None = None
+        self._pack_name: str | None = None
         self._seen = 0
 
     def close(self) -> None:
@@ -129,13 +130,12 @@ class InterviewSession:
         return self._run(Command(resume=action.model_dump(mode="json")), on_events)
 
     def prepare(self, turn: Turn) -> None:
-        """Answer-independent grading work for the turn's question; run it while the candidate types."""
-        pack = self.deps.pack(self.current_pack())
-        self.deps.grader.prepare(pack.question(turn.question_id))
+        """Answer-independent grading work for the turn's question; run it while the candidate types.
 
-    def current_pack(self) -> str:
-        assert self.session_id is not None
-        return str(self.graph.get_state(self._config(self.session_id)).values["plan"]["pack"])
+        It touches only the grader (never the checkpoints), so it may run on another thread until `send`.
+        """
+        assert self._pack_name is not None, "prepare() needs a turn from start(), resume() or send()"
+        self.deps.grader.prepare(self.deps.pack(self._pack_name).question(turn.question_id))
 
     def transcript(self) -> list[Event]:
         """The whole transcript so far (from the checkpoint, or from the history once the session is archived)."""
@@ -168,6 +168,7 @@ class InterviewSession:
     def _step(self, snapshot: Any) -> Step:
         assert self.session_id is not None
         transcript = snapshot.values.get("transcript", [])
+        self._pack_name = snapshot.values.get("plan", {}).get("pack", self._pack_name)
         new = [Event.model_validate(item) for item in transcript[self._seen:]]
         self._seen = len(transcript)
         turn = Turn.model_validate(snapshot.interrupts[0].value) if snapshot.interrupts else None
