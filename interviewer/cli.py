@@ -503,6 +503,8 @@ def run_interview(
 
     if mode not in ("practice", "exam"):
         raise InterviewerError("--mode must be practice or exam", "Unknown mode")
+    if time_limit is not None and mode != "exam":
+        raise InterviewerError("--time-limit applies to exam mode; add --mode exam", "Time limit without an exam")
     settings = state.settings(model_path=model)
     if resume is None:  # a wrong pack or topic is reported before any model is loaded
         chosen = _catalog(settings).get(pack).pack

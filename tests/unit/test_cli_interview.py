@@ -78,6 +78,8 @@ def test_an_unknown_pack_or_topic_or_session_is_refused_with_the_reason():
     assert bad_topic.returncode == 1 and "no topic quantum" in bad_topic.stderr
     nothing = run_cli("report", "missing-id")
     assert nothing.returncode == 1
+    untimed = run_cli("interview", "--time-limit", "60")
+    assert untimed.returncode == 1 and "--mode exam" in untimed.stderr
     stray = run_cli("interview", "some-id")
     assert stray.returncode == 1 and "only used with --resume" in stray.stderr
 
