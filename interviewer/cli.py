@@ -506,14 +506,18 @@ def run_interview(
     if time_limit is not None and mode != "exam":
         raise InterviewerError("--time-limit applies to exam mode; add --mode exam", "Time limit without an exam")
     settings = state.settings(model_path=model)
+    catalog = _catalog(settings)
+    plan: SessionPlan | None = None
     if resume is None:  # a wrong pack or topic is reported before any model is loaded
-        chosen = _catalog(settings).get(pack).pack
-        unknown = [topic for topic in _split_topics(topics) if topic not in {t.id for t in chosen.topics}]
-        if unknown:
-            raise PackError(f"pack '{chosen.name}' has no topic {', '.join(unknown)} (its topics: "
-                            f"{', '.join(t.id for t in chosen.topics)})", "Unknown topic")
+        chosen = catalog.get(pack).pack
+        plan = SessionPlan.model_validate({
+            "pack": chosen.name, "topics": _split_topics(topics), "questions": questions,
+            "mode": mode, "difficulty": difficulty, "time_limit_s": time_limit if mode == "exam" else None,
+            "max_follow_ups": settings.max_follow_ups if follow_ups is None else follow_ups,
+        })
+        plan.check_topics(chosen)
     session = open_interview(settings, model, use_model=not no_model,
-                             note=lambda text: err.print(text, markup=False))
+                             note=lambda text: err.print(text, markup=False), catalog=catalog)
     try:
         # Words wrap at the terminal's width; piped output keeps whole lines for scripts and screen readers.
         console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
@@ -523,11 +527,7 @@ def run_interview(
             answered = sum(1 for item in earlier if item.type == "answer")
             out.print(f"Resuming session {step.session_id} ({answered} answers so far).", markup=False)
         else:
-            plan = SessionPlan.model_validate({
-                "pack": pack, "topics": _split_topics(topics), "questions": questions, "mode": mode,
-                "difficulty": difficulty, "time_limit_s": time_limit if mode == "exam" else None,
-                "max_follow_ups": settings.max_follow_ups if follow_ups is None else follow_ups,
-            })
+            assert plan is not None
             waiting = session.resumable()
             if waiting:
                 err.print(f"Note: {len(waiting)} unfinished session{'s' if len(waiting) != 1 else ''} "
@@ -582,20 +582,21 @@ def interview_command(
                   quiet_tools=quiet_tools)
 
 
-def _history():  # type: ignore[no-untyped-def]
+def _all_sessions() -> list[dict]:  # type: ignore[type-arg]
+    """Every session in the history database, newest first."""
     from interviewer.history import History
 
-    return History(state.settings().history_path)
+    history = History(state.settings().history_path)
+    try:
+        return history.sessions()
+    finally:
+        history.close()
 
 
 @app.command("history")
 def history_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List past sessions with their questions, answers and grades."""
-    history = _history()
-    try:
-        sessions = history.sessions()
-    finally:
-        history.close()
+    sessions = _all_sessions()
     if as_json:
         sys.stdout.write(json.dumps(sessions, indent=2, ensure_ascii=False) + "\n")
         return
@@ -632,12 +633,10 @@ def _print_topic_trends(sessions: list[dict]) -> None:  # type: ignore[type-arg]
 
 
 def _final_attempts(attempts: list[dict]) -> list[dict]:  # type: ignore[type-arg]
-    """The last graded attempt of each question (its grade includes the follow-ups)."""
-    final: dict[str, dict] = {}  # type: ignore[type-arg]
-    for attempt in attempts:
-        if attempt["question_id"] not in final or attempt["overall"] is not None:
-            final[attempt["question_id"]] = attempt
-    return list(final.values())
+    """Per question, the attempt holding its final grade (a follow-up's supersedes), else its last attempt."""
+    from interviewer.report import attempts_by_question, last_graded_attempt
+
+    return [last_graded_attempt(group) or group[-1] for group in attempts_by_question(attempts).values()]
 
 
 @app.command("report")
@@ -652,11 +651,7 @@ def report_command(
     renderers = {"md": render_markdown, "html": render_html, "json": render_json}
     if fmt not in renderers:
         raise InterviewerError("--format must be md, html or json", "Unknown format")
-    history = _history()
-    try:
-        sessions = history.sessions()
-    finally:
-        history.close()
+    sessions = _all_sessions()
     if not sessions:
         raise InterviewerError("there are no sessions yet", "Nothing to report")
     chosen = sessions[0] if session_id is None else next((s for s in sessions if s["id"] == session_id), None)
@@ -683,11 +678,7 @@ def export_anki_command(
     """Turn the key points you missed into an Anki flashcard deck."""
     from interviewer.anki import export_missed_key_points
 
-    history = _history()
-    try:
-        sessions = history.sessions()
-    finally:
-        history.close()
+    sessions = _all_sessions()
     catalog = _catalog(state.settings())
     cards = export_missed_key_points(sessions, out_file, {loaded.pack.name: loaded.pack for loaded in catalog.packs})
     if cards == 0:

@@ -374,7 +374,7 @@ class Grader:
         t0 = time.perf_counter()
         references = self.references_for(question)
         timings.retrieval_ms = (time.perf_counter() - t0) * 1000
-        citations = [Citation(source=r.source, heading=r.heading, section_id=r.chunk_id) for r in references]
+        citations = self._citations(references)
 
         t0 = time.perf_counter()
         cleaned = sanitise(answer)
@@ -430,6 +430,10 @@ class Grader:
             self._references[question.id] = found or self.retriever.search(question.question, k=3)
         return self._references[question.id]
 
+    @staticmethod
+    def _citations(references: Sequence[RetrievedChunk]) -> list[Citation]:
+        return [Citation(source=r.source, heading=r.heading, section_id=r.chunk_id) for r in references]
+
     def prepare(self, question: Question) -> None:
         """Do the answer-independent work ahead of time, e.g. while the candidate is still typing.
 
@@ -446,9 +450,8 @@ class Grader:
 
     def zero_grade(self, question: Question, name: str, reason: str) -> Grade:
         """A 0 grade with its reason, for an answer that was not given (e.g. the question was skipped)."""
-        citations = [Citation(source=r.source, heading=r.heading, section_id=r.chunk_id)
-                     for r in self.references_for(question)]
-        return self._zero_grade(question, GuardResult(name, reason), [], citations, GradeTimings())
+        return self._zero_grade(question, GuardResult(name, reason), [], self._citations(self.references_for(question)),
+                                GradeTimings())
 
     def grade_follow_up(
         self, question: Question, previous: Grade, key_point_id: str, answer: str, all_answers: Sequence[str]

@@ -175,14 +175,20 @@ class History:
 
     def sessions(self) -> list[dict[str, Any]]:
         """Every session, newest first, with its attempts (grades decoded) and, once finished, its transcript."""
-        result = []
-        for row in self._db.execute("SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC"):
-            session = dict(row)
-            session["plan"] = json.loads(session["plan"])
-            session["transcript"] = json.loads(session["transcript"]) if session["transcript"] else None
-            session["attempts"] = self.attempts(session["id"])
-            result.append(session)
-        return result
+        rows = self._db.execute("SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC").fetchall()
+        return [self._session(row) for row in rows]
+
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        """One session as `sessions()` gives it, or None."""
+        row = self._db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return self._session(row) if row is not None else None
+
+    def _session(self, row: sqlite3.Row) -> dict[str, Any]:
+        session = dict(row)
+        session["plan"] = json.loads(session["plan"])
+        session["transcript"] = json.loads(session["transcript"]) if session["transcript"] else None
+        session["attempts"] = self.attempts(session["id"])
+        return session
 
     def unfinished_session_ids(self) -> list[str]:
         rows = self._db.execute(

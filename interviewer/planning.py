@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from interviewer.errors import PackError
 from interviewer.packs import Pack, Question
 
 Mode = Literal["practice", "exam"]
@@ -34,6 +35,14 @@ class SessionPlan(BaseModel):
     mode: Mode = Field(default="practice", description="practice (hints allowed) or exam (timed, no hints).")
     max_follow_ups: int = Field(default=2, ge=0, le=5, description="Follow-ups per question at most.")
     time_limit_s: int | None = Field(default=None, ge=10, description="Exam mode: seconds per question.")
+
+    def check_topics(self, pack: Pack) -> None:
+        """Raise a PackError naming any chosen topic the pack does not have."""
+        known = [topic.id for topic in pack.topics]
+        unknown = [topic for topic in self.topics if topic not in known]
+        if unknown:
+            raise PackError(f"pack '{pack.name}' has no topic {', '.join(unknown)} (its topics: {', '.join(known)})",
+                            "Unknown topic")
 
     def topic_ids(self, pack: Pack) -> list[str]:
         declared = [topic.id for topic in pack.topics]

@@ -48,18 +48,23 @@ def build_grader(settings: Settings, model: Path | None, use_model: bool, note: 
     return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed)
 
 
-def open_interview(settings: Settings, model: Path | None = None, use_model: bool = True, note: Note = _ignore) -> Any:
+def open_interview(
+    settings: Settings, model: Path | None = None, use_model: bool = True, note: Note = _ignore,
+    catalog: Any = None,
+) -> Any:
     """An InterviewSession over the packs, the history and the checkpoints in the data dir.
 
     A model that cannot be loaded is reported once through `note`; the interview then runs on evidence-only
-    grading and authored follow-ups instead of failing.
+    grading and authored follow-ups instead of failing. Pass `catalog` when the packs are already loaded.
     """
     from interviewer.agent.nodes import InterviewDeps
     from interviewer.agent.session import InterviewSession
+    from interviewer.history import History
     from interviewer.packs import discover_packs
     from interviewer.resources import builtin_packs_dir
 
-    catalog = discover_packs(builtin_packs_dir(), settings.user_packs_path)
+    if catalog is None:
+        catalog = discover_packs(builtin_packs_dir(), settings.user_packs_path)
     for problem in catalog.skipped:
         note(f"Skipped a broken pack: {problem.message}")
     grader = build_grader(settings, model, use_model, note)
@@ -70,13 +75,8 @@ def open_interview(settings: Settings, model: Path | None = None, use_model: boo
         except ModelError as exc:
             note(f"{exc.title}: {exc.message}. Grading from evidence only; follow-ups are the authored ones.")
             grader.llm = None
-    history = _history(settings)
+    history = History(settings.history_path)
     deps = InterviewDeps(packs={loaded.pack.name: loaded.pack for loaded in catalog.packs}, grader=grader,
                          history=history, chat_model=chat_model)
     return InterviewSession(deps, settings.checkpoints_path)
 
-
-def _history(settings: Settings) -> Any:
-    from interviewer.history import History
-
-    return History(settings.history_path)

@@ -72,11 +72,7 @@ class InterviewNodes:
         return plan, self.deps.pack(plan.pack)
 
     def _question(self, state: InterviewState, question_id: str) -> Question:
-        _, pack = self._plan(state)
-        for question in pack.questions:
-            if question.id == question_id:
-                return question
-        raise PackError(f"question '{question_id}' is no longer in pack '{pack.name}'")
+        return self._plan(state)[1].question(question_id)
 
     def _toolbox(self, plan: SessionPlan, pack: Pack) -> ToolBox:
         return ToolBox(self.deps.grader.retriever, self.deps.history, plan.pack, plan.topic_ids(pack))
@@ -94,9 +90,8 @@ class InterviewNodes:
         self.deps.history.start_session(plan.pack, plan.mode, plan.model_dump(mode="json"), state["session_id"], now)
         due = [review.question_id for review in self.deps.history.due_reviews(plan.pack, now)]
         topics = plan.topic_ids(pack)
-        titles = {topic.id: topic.title for topic in pack.topics}
         on = (f"all {len(topics)} topics" if len(topics) == len(pack.topics) and len(topics) > 3
-              else ", ".join(titles.get(t, t) for t in topics))
+              else ", ".join(pack.topic_title(topic) for topic in topics))
         plural = "s" if plan.questions != 1 else ""
         text = f"{plan.questions} question{plural} from {pack.title} on {on}; {plan.mode} mode."
         if due:
@@ -137,10 +132,9 @@ class InterviewNodes:
         plan, pack = self._plan(state)
         current = self._current(state)
         question = self._question(state, current.question_id)
-        titles = {topic.id: topic.title for topic in pack.topics}
         turn = Turn(
             session_id=state["session_id"], number=current.number, of=plan.questions, kind=current.kind,
-            question_id=question.id, topic=question.topic, topic_title=titles.get(question.topic, question.topic),
+            question_id=question.id, topic=question.topic, topic_title=pack.topic_title(question.topic),
             difficulty=question.difficulty, prompt=current.prompt, key_point_id=current.key_point_id, mode=plan.mode,
             hints_left=0 if plan.mode == "exam" else MAX_HINTS - current.hints_used,
             time_limit_s=plan.time_limit_s if plan.mode == "exam" else None,
@@ -209,13 +203,9 @@ class InterviewNodes:
         return {"current": current.model_dump(mode="json"), "route": "ask", "transcript": events}
 
     def retrieve(self, state: InterviewState) -> dict[str, Any]:
-        current = self._current(state)
-        question = self._question(state, current.question_id)
-        references = self.deps.grader.references_for(question)
-        current.references = [
-            {"source": ref.source, "heading": ref.heading, "section_id": ref.chunk_id} for ref in references
-        ]
-        return {"current": current.model_dump(mode="json"), "route": "grade"}
+        # The grader keeps what it looks up, so grading reuses it and the grade cites it.
+        self.deps.grader.references_for(self._question(state, self._current(state).question_id))
+        return {"route": "grade"}
 
     def grade(self, state: InterviewState) -> dict[str, Any]:
         current = self._current(state)

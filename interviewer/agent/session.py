@@ -17,7 +17,7 @@ from typing import Any
 from interviewer.agent.graph import build_graph
 from interviewer.agent.nodes import InterviewDeps
 from interviewer.agent.state import Action, Event, Turn
-from interviewer.errors import InterviewerError, PackError
+from interviewer.errors import InterviewerError
 from interviewer.planning import SessionPlan
 
 
@@ -71,12 +71,7 @@ class InterviewSession:
         return {"configurable": {"thread_id": session_id}}
 
     def start(self, plan: SessionPlan, session_id: str | None = None) -> Step:
-        pack = self.deps.pack(plan.pack)
-        known = {topic.id for topic in pack.topics}
-        unknown = [topic for topic in plan.topics if topic not in known]
-        if unknown:
-            raise PackError(f"pack '{pack.name}' has no topic {', '.join(unknown)} (its topics: "
-                            f"{', '.join(sorted(known))})", "Unknown topic")
+        plan.check_topics(self.deps.pack(plan.pack))
         self.session_id = session_id or uuid.uuid4().hex[:12]
         self._seen = 0
         return self._run({"session_id": self.session_id, "plan": plan.model_dump(mode="json"), "transcript": []})
@@ -105,8 +100,8 @@ class InterviewSession:
             session_id = candidates[0]
         snapshot = self.graph.get_state(self._config(session_id))
         if not snapshot.values:
-            finished = any(s["id"] == session_id and s["finished_at"] for s in self.deps.history.sessions())
-            if finished:
+            saved = self.deps.history.session(session_id)
+            if saved is not None and saved["finished_at"]:
                 raise SessionError(f"session '{session_id}' is already finished", "Session finished")
             raise SessionError(f"no saved session '{session_id}' (see `interviewer history`)", "Unknown session")
         if not snapshot.next:
@@ -143,8 +138,7 @@ class InterviewSession:
         assert self.session_id is not None
         items = self.graph.get_state(self._config(self.session_id)).values.get("transcript")
         if items is None:
-            archived = next((s for s in self.deps.history.sessions() if s["id"] == self.session_id), None)
-            items = (archived or {}).get("transcript") or []
+            items = (self.deps.history.session(self.session_id) or {}).get("transcript") or []
         return [Event.model_validate(item) for item in items]
 
     def _run(self, graph_input: Any, on_events: Callable[[list[Event]], None] | None = None) -> Step:
@@ -156,9 +150,10 @@ class InterviewSession:
             if on_events is not None and len(transcript) > self._seen:
                 on_events([Event.model_validate(item) for item in transcript[self._seen:]])
                 self._seen = len(transcript)
-        step = self._step(self.graph.get_state(config))
+        snapshot = self.graph.get_state(config)
+        step = self._step(snapshot)
         if step.finished:
-            self._archive(self.session_id, self.graph.get_state(config).values.get("transcript", []))
+            self._archive(self.session_id, snapshot.values.get("transcript", []))
         return step
 
     def _archive(self, session_id: str, transcript: list[dict[str, Any]]) -> None:

@@ -77,7 +77,6 @@ class CurrentQuestion(BaseModel):
     skipped: bool = False
     grade: dict[str, Any] | None = Field(default=None, description="The raw grade, before hint penalties.")
     first_score: float | None = Field(default=None, description="The main answer's score, as shown.")
-    references: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class QuestionResult(BaseModel):
