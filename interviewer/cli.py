@@ -594,8 +594,28 @@ def _all_sessions() -> list[dict]:  # type: ignore[type-arg]
 
 
 @app.command("history")
-def history_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """List past sessions with their questions, answers and grades."""
+def history_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    disputes: Annotated[
+        bool, typer.Option("--disputes", help="List the grades you disputed instead of the sessions.")
+    ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="With --disputes: the CSV `interviewer eval grading --dataset` reads.")
+    ] = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="With --disputes --csv: write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """List past sessions with their questions, answers and grades (with --disputes: the grades you disputed)."""
+    if (as_csv or out_file is not None) and not disputes:
+        raise InterviewerError("--csv and --out apply to --disputes", "Unexpected option")
+    if as_csv and as_json:
+        raise InterviewerError("choose one of --csv and --json", "Two output formats")
+    if out_file is not None and not as_csv:
+        raise InterviewerError("--out writes the CSV; add --csv", "Unexpected option")
+    if disputes:
+        _print_disputes(as_json=as_json, as_csv=as_csv, out_file=out_file)
+        return
     sessions = _all_sessions()
     if as_json:
         sys.stdout.write(json.dumps(sessions, indent=2, ensure_ascii=False) + "\n")
@@ -612,8 +632,91 @@ def history_command(as_json: Annotated[bool, typer.Option("--json", help="Print 
                   f"{session['pack']}  {session['mode']}  {len(main)} questions  {mean}  ({status})")
         for attempt in _final_attempts(session["attempts"]):
             score = f"{attempt['overall']:.1f}" if attempt["overall"] is not None else "  - "
-            out.print(f"    {score}  {attempt['topic']:<16} {attempt['question_id']}", markup=False)
+            # The step id is what `interviewer dispute` takes.
+            step = f"  ({attempt['turn']})" if attempt.get("turn") else ""
+            out.print(f"    {score}  {attempt['topic']:<16} {attempt['question_id']}{step}", markup=False)
     _print_topic_trends(sessions)
+
+
+def _print_disputes(*, as_json: bool, as_csv: bool, out_file: Path | None) -> None:
+    from interviewer.history import History
+
+    history = History(state.settings().history_path)
+    try:
+        disputes = history.disputes()
+    finally:
+        history.close()
+    if as_json:
+        sys.stdout.write(json.dumps(disputes, indent=2, ensure_ascii=False) + "\n")
+        return
+    if not disputes:
+        # With --csv the notice goes to stderr: stdout may be redirected into what should be a dataset.
+        (err if as_csv else out).print(
+            "No disputed grades. Dispute one with `interviewer dispute SESSION TURN SCORE --note '...'`.",
+            markup=False,
+        )
+        return
+    if as_csv:
+        _write_disputes_csv(disputes, out_file)
+        return
+    for dispute in disputes:
+        given = "  - " if dispute["overall"] is None else f"{dispute['overall']:.1f}"
+        out.print(
+            f"{given} -> {dispute['dispute_score']:.1f}  {dispute['question_id']}  "
+            f"({dispute['session_id']} {dispute['turn']}, {dispute['disputed_at'][:16].replace('T', ' ')})",
+            markup=False,
+        )
+        if dispute["dispute_note"]:
+            out.print(f"    {dispute['dispute_note']}", markup=False)
+
+
+def _write_disputes_csv(disputes: list[dict], out_file: Path | None) -> None:  # type: ignore[type-arg]
+    import io
+
+    from interviewer.disputes import grading_rows, write_grading_csv
+
+    catalog = _catalog(state.settings())
+    result = grading_rows(disputes, {loaded.pack.name: loaded.pack for loaded in catalog.packs})
+    for reason in result.skipped:
+        err.print(f"Skipped a dispute: {reason}", markup=False)
+    if out_file is None:
+        buffer = io.StringIO(newline="")
+        write_grading_csv(result.rows, buffer)
+        sys.stdout.write(buffer.getvalue())
+        return
+    try:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        with out_file.open("w", newline="", encoding="utf-8") as handle:
+            write_grading_csv(result.rows, handle)
+    except OSError as exc:
+        raise InterviewerError(f"cannot write {out_file}: {exc.strerror}", "Disputes not written") from exc
+    out.print(
+        f"{len(result.rows)} disputed grade{'s' if len(result.rows) != 1 else ''} written to {out_file}; "
+        f"check them with: interviewer eval grading --dataset {out_file}",
+        markup=False,
+    )
+
+
+@app.command("dispute")
+def dispute_command(
+    session_id: Annotated[str, typer.Argument(help="The session (see `interviewer history`).")],
+    turn: Annotated[str, typer.Argument(help="The step: q3 for the third question's answer, q3.f1 for its follow-up.")],
+    score: Annotated[float, typer.Argument(help="The score you think is fair, 0 to 5 (one decimal).")],
+    note: Annotated[str, typer.Option("--note", help="Why the grade is wrong.")] = "",
+) -> None:
+    """Dispute a grade: record the score you think is fair. The grade stays; the report shows both."""
+    from interviewer.history import History
+
+    history = History(state.settings().history_path)
+    try:
+        history.record_dispute(session_id, turn, score, note)
+    finally:
+        history.close()
+    out.print(
+        f"Recorded: you think {round(score, 1):.1f}/5 is fair for {turn} of session {session_id}. "
+        "`interviewer history --disputes --csv` exports your disputes for `interviewer eval grading`.",
+        markup=False,
+    )
 
 
 def _print_topic_trends(sessions: list[dict]) -> None:  # type: ignore[type-arg]

@@ -4,6 +4,10 @@ One database file in the data dir, in WAL mode so a crash never corrupts what wa
 reader (the history view) never blocks the writer (the interview). Every answer is written as soon as it is
 given, before it is graded, so a failed grade never loses it.
 
+A candidate who thinks a grade is wrong can dispute it: the fair score they would give and a note are kept on the
+graded attempt (`record_dispute`), beside the grade rather than instead of it, so the report shows both and the
+disputes can be exported to refit the grading calibration (see disputes.py).
+
 Review scheduling is SM-2 (SuperMemo 2): a grade of 3/5 or better is a successful recall and pushes the next
 review out (1 day, 6 days, then the previous interval times an easiness factor that good grades raise and weak
 ones lower); a grade under 3 starts the question over at 1 day. SM-2 is simple, well understood and needs no
@@ -24,7 +28,7 @@ from typing import Any
 
 from interviewer.errors import InterviewerError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -52,7 +56,10 @@ CREATE TABLE IF NOT EXISTS attempts (
     grade TEXT,                   -- the Grade as JSON
     model_id TEXT,
     prompt_version TEXT,
-    turn TEXT                     -- the interview step that asked it, e.g. 'q3' or 'q3.f1' (see record_answer)
+    turn TEXT,                    -- the interview step that asked it, e.g. 'q3' or 'q3.f1' (see record_answer)
+    dispute_score REAL,           -- the score the candidate thinks is fair; NULL unless they disputed the grade
+    dispute_note TEXT,
+    disputed_at TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_by_session ON attempts(session_id);
 CREATE INDEX IF NOT EXISTS attempts_by_question ON attempts(pack, question_id);
@@ -68,11 +75,20 @@ CREATE TABLE IF NOT EXISTS reviews (
     PRIMARY KEY (pack, question_id)
 );
 """
-# Columns added since version 1 (which made interview steps safe to replay, and kept finished transcripts).
-# Each is added when missing, so a database of any earlier version is brought up to date in place.
-_ADDED_COLUMNS = [("attempts", "turn", "TEXT"), ("reviews", "last_event", "TEXT"), ("sessions", "transcript", "TEXT")]
+# Columns added since version 1: version 2 made interview steps safe to replay and kept finished transcripts,
+# version 3 keeps disputed grades. Each is added when missing, so a database of any earlier version is brought up
+# to date in place.
+_ADDED_COLUMNS = [
+    ("attempts", "turn", "TEXT"),
+    ("reviews", "last_event", "TEXT"),
+    ("sessions", "transcript", "TEXT"),
+    ("attempts", "dispute_score", "REAL"),
+    ("attempts", "dispute_note", "TEXT"),
+    ("attempts", "disputed_at", "TEXT"),
+]
 _INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS attempts_by_turn ON attempts(session_id, turn);"
-
+# A dispute note is a sentence or a paragraph; the cap keeps a pasted essay out of every report and export.
+DISPUTE_NOTE_LIMIT = 2000
 
 
 class HistoryError(InterviewerError):
@@ -265,6 +281,55 @@ class History:
             attempt["late"] = bool(attempt["late"])
             result.append(attempt)
         return result
+
+    # --- disputed grades ---
+
+    def record_dispute(
+        self, session_id: str, turn: str, fair_score: float, note: str = "", when: datetime | None = None
+    ) -> None:
+        """Keep the score the candidate thinks is fair (0-5, one decimal) and their note on a graded attempt.
+
+        The attempt is the one `turn` of the session asked (e.g. 'q3' or 'q3.f1'). Disputing it again replaces
+        the earlier dispute; the grade itself is never changed.
+        """
+        if not 0 <= fair_score <= 5:  # also refuses NaN, which no comparison holds for
+            raise HistoryError(f"a fair score is between 0 and 5, not {fair_score}", "Dispute not recorded")
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT id, overall, grade FROM attempts WHERE session_id = ? AND turn = ?", (session_id, turn)
+            ).fetchone()
+            if row is None:
+                known = db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
+                where = f"session '{session_id}' has no answer at step '{turn}'" if known else (
+                    f"there is no session '{session_id}'"
+                )
+                raise HistoryError(f"{where} (see `interviewer history`)", "Dispute not recorded")
+            if row["overall"] is None and row["grade"] is None:
+                raise HistoryError(
+                    f"the answer at step '{turn}' of session '{session_id}' has no grade to dispute",
+                    "Dispute not recorded",
+                )
+            db.execute(
+                "UPDATE attempts SET dispute_score = ?, dispute_note = ?, disputed_at = ? WHERE id = ?",
+                (
+                    round(float(fair_score), 1),
+                    note.strip()[:DISPUTE_NOTE_LIMIT],
+                    (when or now_utc()).isoformat(),
+                    row["id"],
+                ),
+            )
+
+    def disputes(self) -> list[dict[str, Any]]:
+        """Every disputed attempt, newest dispute first: where it was asked, the answer, the grade and the dispute.
+
+        `overall` is the grade the candidate saw and `dispute_score` the one they think is fair.
+        """
+        rows = self._db.execute(
+            "SELECT session_id, turn, pack, question_id, topic, kind, key_point_id, prompt, answer, overall, "
+            "dispute_score, dispute_note, disputed_at FROM attempts WHERE dispute_score IS NOT NULL "
+            "ORDER BY disputed_at DESC, id DESC"
+        )
+        return [dict(row) for row in rows]
 
     def asked_question_ids(self, pack: str) -> set[str]:
         rows = self._db.execute("SELECT DISTINCT question_id FROM attempts WHERE pack = ?", (pack,))

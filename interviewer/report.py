@@ -5,7 +5,8 @@ with the answer, the follow-ups, the final grade (the last graded attempt for th
 grade is the question's updated grade), the reference answer when the pack is known, per-topic and per-criterion
 means, and the weakest key points with what to study. The renderers only format that model, so the three formats
 always say the same thing. Nothing here invents a score: an attempt without a grade is reported as not graded.
-Answers are untrusted text, so the HTML renderer escapes everything it did not write itself.
+A grade the candidate disputed is shown with the fair score they gave and their note, next to the grade.
+Answers and notes are untrusted text, so the HTML renderer escapes everything it did not write itself.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from interviewer.packs import Pack, Question
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2  # 2: disputed grades
 WEAKEST_LIMIT = 10
 # Statuses that mean "study this"; anything else a grade holds (covered, or an unknown value) is not a gap.
 WEAK_STATUSES = ("missing", "partly")
@@ -56,6 +57,13 @@ class CitationRef(BaseModel):
         return f"{self.source}#{self.heading}" if self.heading else self.source
 
 
+class DisputeEntry(BaseModel):
+    disputed_score: float | None = Field(default=None, description="The grade the candidate disputed.")
+    fair_score: float = Field(description="The 0-5 score the candidate thinks is fair.")
+    note: str = Field(default="", description="Why, in the candidate's words.")
+    disputed_at: str | None = Field(default=None, description="When it was disputed (ISO 8601).")
+
+
 class FollowUpEntry(BaseModel):
     prompt: str = Field(description="What the interviewer asked.")
     answer: str = Field(description="What the candidate answered.")
@@ -64,6 +72,7 @@ class FollowUpEntry(BaseModel):
     hints: int = Field(default=0, description="Hints taken before answering.")
     late: bool = Field(default=False, description="Answered after the time limit.")
     score: float | None = Field(default=None, description="The question's score after this answer; None if ungraded.")
+    dispute: DisputeEntry | None = Field(default=None, description="The candidate's dispute of that score, if any.")
 
 
 class QuestionEntry(BaseModel):
@@ -76,6 +85,9 @@ class QuestionEntry(BaseModel):
     follow_ups: list[FollowUpEntry] = Field(default_factory=list, description="Follow-ups asked, in order.")
     graded: bool = Field(description="False when no attempt at this question was graded.")
     score: float | None = Field(default=None, description="Final 0-5 score; None when not graded.")
+    dispute: DisputeEntry | None = Field(
+        default=None, description="The candidate's dispute of the main answer's grade, if any."
+    )
     percent: int | None = Field(default=None, description="Final score as a percentage, when the grade has it.")
     guard: str | None = Field(default=None, description="Why the answer scored 0 (e.g. skipped, off-topic).")
     explanation: str = Field(default="", description="How the final score was reached.")
@@ -164,6 +176,17 @@ def attempt_score(attempt: dict[str, Any]) -> float | None:
     return float(grade["overall"]) if grade.get("overall") is not None else None
 
 
+def attempt_dispute(attempt: dict[str, Any]) -> DisputeEntry | None:
+    if attempt.get("dispute_score") is None:
+        return None
+    return DisputeEntry(
+        disputed_score=attempt_score(attempt),
+        fair_score=float(attempt["dispute_score"]),
+        note=str(attempt.get("dispute_note") or ""),
+        disputed_at=attempt.get("disputed_at"),
+    )
+
+
 def _pack_question(pack: Pack | None, question_id: str) -> Question | None:
     if pack is None:
         return None
@@ -213,6 +236,7 @@ def _question_entry(attempts: list[dict[str, Any]], pack: Pack | None) -> Questi
             hints=int(attempt.get("hints") or 0),
             late=bool(attempt.get("late")),
             score=attempt_score(attempt),
+            dispute=attempt_dispute(attempt),
         )
         for attempt in attempts
         if attempt is not main
@@ -249,6 +273,7 @@ def _question_entry(attempts: list[dict[str, Any]], pack: Pack | None) -> Questi
         follow_ups=follow_ups,
         graded=final is not None,
         score=attempt_score(final) if final else None,
+        dispute=attempt_dispute(main),
         percent=grade.get("percent"),
         guard=grade.get("guard"),
         explanation=str(grade.get("explanation") or ""),
@@ -403,6 +428,16 @@ def _plan_summary(plan: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _dispute_text(dispute: DisputeEntry, shown_score: float | None) -> str:
+    """The dispute as a sentence; says which grade it was about when the grade shown beside it is another one."""
+    about = "this grade"
+    if dispute.disputed_score is not None and dispute.disputed_score != shown_score:
+        about = f"the grade of your first answer ({_score(dispute.disputed_score)})"
+    # On one line: a note's line breaks would otherwise start new Markdown blocks (a heading, a list).
+    note = f" — {' '.join(dispute.note.split())}" if dispute.note else ""
+    return f"You disputed {about}: fair score {dispute.fair_score:.1f}/5{note}"
+
+
 def _question_notes(entry: QuestionEntry) -> list[str]:
     notes = []
     if entry.hints:
@@ -477,9 +512,13 @@ def render_markdown(report: SessionReport) -> str:
             extra = f" — {', '.join(notes)}" if notes else ""
             out += [f"**Follow-up {follow_number}{about}:** {_md(follow.prompt)}", "", _md_quote(follow.answer)]
             out += ["", f"Score after this answer: {_score(follow.score)}{extra}", ""]
+            if follow.dispute:
+                out += [_md(_dispute_text(follow.dispute, follow.score)), ""]
         notes = _question_notes(entry)
         out.append(f"**Score: {_score(entry.score)}**" + (f" ({_md('; '.join(notes))})" if notes else ""))
         out.append("")
+        if entry.dispute:
+            out += [_md(_dispute_text(entry.dispute, entry.score)), ""]
         if entry.explanation:
             out += [_md(entry.explanation), ""]
         if entry.criteria:
@@ -517,7 +556,7 @@ blockquote { margin: .5rem 0; padding: .4rem .8rem; background: #f6f8fa; border-
              white-space: pre-wrap; }
 .score { font-weight: 600; } .muted { color: #666; }
 .status-covered { color: #1a7f37; } .status-partly { color: #9a6700; } .status-missing { color: #cf222e; }
-.warning { color: #cf222e; font-weight: 600; }
+.warning { color: #cf222e; font-weight: 600; } .dispute { color: #8250df; font-style: italic; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } }
 """
 
@@ -594,11 +633,15 @@ def render_html(report: SessionReport) -> str:
                 f"<blockquote>{_e(follow.answer)}</blockquote>"
                 f'<p class="muted">Score after this answer: {_e(_score(follow.score))}{late}</p>'
             )
+            if follow.dispute:
+                out.append(f'<p class="dispute">{_e(_dispute_text(follow.dispute, follow.score))}</p>')
         notes = _question_notes(entry)
         out.append(
             f'<p class="score">Score: {_e(_score(entry.score))}</p>'
             + (f'<p class="muted">{_e("; ".join(notes))}</p>' if notes else "")
         )
+        if entry.dispute:
+            out.append(f'<p class="dispute">{_e(_dispute_text(entry.dispute, entry.score))}</p>')
         if entry.explanation:
             out.append(f"<p>{_e(entry.explanation)}</p>")
         if entry.criteria:
