@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -57,12 +58,31 @@ def _main(
     ctx: typer.Context,
     config: ConfigOption = None,
 ) -> None:
-    """Run with no command to start an interview in the terminal (five practice questions)."""
+    """Run with no command to open the terminal UI (in a terminal) or a five-question plain interview (piped)."""
     state.config_file = config
     if ctx.invoked_subcommand is None:
+        if _interactive():
+            _open_tui(state.settings())
+            return
         out.print("[bold]interviewer[/bold]: a practice interview, five questions. Type your answer; end it with a "
                   "line holding only '.'. `interviewer interview --help` lists the choices.")
-        run_interview()
+        run_interview(plain=True)
+
+
+# The full-screen front end, plugged in by the package that provides it (tui.entry, the `interviewer` script)
+# before main() runs. This package never imports a UI; without one, or without a terminal, interviews are plain.
+FullScreen = Callable[..., None]
+full_screen: FullScreen | None = None
+
+
+def _interactive() -> bool:
+    """The full-screen UI needs a terminal on both ends; piped input or output keeps the plain mode."""
+    return full_screen is not None and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _open_tui(settings: Settings, **options: object) -> None:
+    assert full_screen is not None
+    full_screen(settings, **options)
 
 
 # --- config -----------------------------------------------------------------------------------------------
@@ -495,11 +515,9 @@ def _split_topics(topics: str | None) -> list[str]:
 def run_interview(
     *, pack: str = "genai-core", topics: str | None = None, questions: int = 5, mode: str = "practice",
     difficulty: int = 2, time_limit: int | None = None, follow_ups: int | None = None, resume: str | None = None,
-    model: Path | None = None, no_model: bool = False, quiet_tools: bool = False,
+    model: Path | None = None, no_model: bool = False, quiet_tools: bool = False, plain: bool = False,
 ) -> None:
-    from interviewer.plain import PlainInterview, stdin_lines
     from interviewer.planning import SessionPlan
-    from interviewer.wiring import open_interview
 
     if mode not in ("practice", "exam"):
         raise InterviewerError("--mode must be practice or exam", "Unknown mode")
@@ -516,6 +534,18 @@ def run_interview(
             "max_follow_ups": settings.max_follow_ups if follow_ups is None else follow_ups,
         })
         plan.check_topics(chosen)
+    if not plain and _interactive():
+        _open_tui(settings, plan=plan, resume=resume is not None,
+                  resume_id=None if resume in (None, "latest") else resume, model=model, use_model=not no_model)
+        return
+    _run_plain(settings, catalog, plan, resume=resume, model=model, no_model=no_model, quiet_tools=quiet_tools)
+
+
+def _run_plain(settings: Settings, catalog: Any, plan: Any, *, resume: str | None, model: Path | None,
+               no_model: bool, quiet_tools: bool) -> None:
+    from interviewer.plain import PlainInterview, stdin_lines
+    from interviewer.wiring import open_interview
+
     session = open_interview(settings, model, use_model=not no_model,
                              note=lambda text: err.print(text, markup=False), catalog=catalog)
     try:
@@ -553,7 +583,9 @@ def run_interview(
 
 @app.command("interview")
 def interview_command(
-    plain: Annotated[bool, typer.Option("--plain", help="Plain stdin/stdout (the only front end so far).")] = False,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Plain stdin/stdout instead of the full-screen UI (automatic when piped).")
+    ] = False,
     pack: Annotated[str, typer.Option("--pack", help="Question pack.")] = "genai-core",
     topics: Annotated[str | None, typer.Option("--topics", help="Comma-separated topic ids (default: all).")] = None,
     questions: Annotated[int, typer.Option("--questions", min=1, max=100, help="Main questions.")] = 5,
@@ -578,8 +610,7 @@ def interview_command(
         raise InterviewerError("a session id is only used with --resume", "Unexpected argument")
     run_interview(pack=pack, topics=topics, questions=questions, mode=mode, difficulty=difficulty,
                   time_limit=time_limit, follow_ups=follow_ups, resume=(session_id or "latest") if resume else None,
-                  model=model, no_model=no_model,
-                  quiet_tools=quiet_tools)
+                  model=model, no_model=no_model, quiet_tools=quiet_tools, plain=plain)
 
 
 def _all_sessions() -> list[dict]:  # type: ignore[type-arg]

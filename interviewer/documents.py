@@ -178,6 +178,35 @@ def parse_sections(markdown: str) -> tuple[Section, ...]:
     return tuple(sections)
 
 
+def section_text(markdown: str, heading_path: str) -> str | None:
+    """The body of the section at `heading_path` ("Doc > Section"), up to its next heading; None if absent.
+
+    What a citation expands to: the text under that heading, without its subsections' headings mixed in.
+    """
+    stack: list[tuple[int, str]] = []
+    collected: list[str] | None = None
+    in_fence = False
+    for line in markdown.split("\n"):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence or _FENCE.match(line) else _MD_HEADING.match(line)
+        if match is None:
+            if collected is not None:
+                collected.append(line)
+            continue
+        if collected is not None:
+            break
+        level, title = len(match.group(1)), match.group(2).strip()
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title))
+        if HEADING_SEPARATOR.join(t for _, t in stack) == heading_path:
+            collected = []
+    if collected is None:
+        return None
+    return "\n".join(collected).strip()
+
+
 def _title_from_stem(stem: str) -> str:
     return re.sub(r"[-_]+", " ", stem).strip().capitalize() or stem
 

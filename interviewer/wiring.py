@@ -80,3 +80,36 @@ def open_interview(
                          history=history, chat_model=chat_model)
     return InterviewSession(deps, settings.checkpoints_path)
 
+
+
+def build_store(settings: Settings, catalog: Any = None, on_progress: Callable[[int, int], None] | None = None) -> Any:
+    """Build or refresh the knowledge store from the built-in documents and the packs' own; returns the report."""
+    from interviewer.embeddings import default_embedder
+    from interviewer.ingest import default_roots, ingest
+
+    return ingest(default_roots(catalog), settings.store_path, default_embedder(), on_progress=on_progress)
+
+
+def store_status(settings: Settings) -> str | None:
+    """Why the knowledge store cannot be used yet (None when it looks built), without opening it.
+
+    Opening it needs chromadb and the embedding model; this answers instantly for a start screen. A store built
+    with another embedding model is still reported when it is opened.
+    """
+    path = settings.store_path
+    if not path.is_dir() or not any(path.iterdir()):
+        return f"no knowledge store at {path}: build it (here, or with `interviewer ingest`)"
+    return None
+
+
+def model_status(settings: Settings, model: Path | None = None) -> str | None:
+    """Why the language model cannot be loaded (None when its file is there), without loading it."""
+    from interviewer.llm import default_model_path
+
+    try:
+        path = model or settings.model_path or default_model_path()
+    except ModelError as exc:
+        return exc.message
+    if not Path(path).is_file():
+        return f"no model file at {path}: set model_path, pass --model, or run `make install` for the bundled one"
+    return None

@@ -1,0 +1,79 @@
+"""The interview so far: questions, answers, grades, hints, follow-ups; tool calls folded away by default."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Collapsible, Static
+
+from tui.widgets.grade_text import compact
+
+if TYPE_CHECKING:
+    from interviewer.agent.state import Event
+
+
+class Transcript(VerticalScroll):
+    can_focus = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.grades: list[dict[str, Any]] = []  # {"turn", "grade", "answers", "question"} in order
+        self._answers: dict[str, list[str]] = {}  # question turn ('q3') -> the answers given to it
+        self._questions: dict[str, str] = {}
+
+    def add_events(self, events: list[Event]) -> None:
+        for item in events:
+            widget = self._widget_for(item)
+            if widget is not None:
+                self.mount(widget)
+        self.scroll_end(animate=False)
+
+    def _entry(self, label: str, body: str | Text, classes: str) -> Static:
+        text = Text(label, style="bold") if label else Text()
+        if label:
+            text.append(" ")
+        text.append_text(body if isinstance(body, Text) else Text(body))
+        return Static(text, classes=f"entry {classes}")
+
+    def _widget_for(self, item: Event) -> Any:
+        data = item.data
+        if item.type == "question":
+            turn = f"q{data.get('number', '')}"
+            self._questions[turn] = item.text
+            title = f"Question {data.get('number', '')}"
+            return self._entry(f"{title}:", item.text, "question")
+        if item.type == "follow-up":
+            return self._entry("Follow-up:", item.text, "question")
+        if item.type == "answer":
+            turn = str(data.get("turn", ""))
+            self._answers.setdefault(turn.split(".")[0], []).append("" if data.get("skipped") else item.text)
+            label = "You (after the time limit):" if data.get("late") else "You:"
+            return self._entry(label, item.text, "answer")
+        if item.type == "grade":
+            turn = str(data.get("turn", ""))
+            grade = data.get("grade") or {}
+            main_turn = turn.split(".")[0]
+            self.grades.append({"turn": turn, "grade": grade, "answers": list(self._answers.get(main_turn, [])),
+                                "question": self._questions.get(main_turn, "")})
+            label = "Follow-up grade:" if "." in turn else "Grade:"
+            body = compact(grade)
+            body.append("\n")
+            body.append("F4 full feedback · F9 disagree", style="dim")
+            return self._entry(label, body, "grade")
+        if item.type == "hint":
+            return self._entry(f"Hint ({data.get('note', '')}):", item.text, "hint")
+        if item.type == "model-answer":
+            return self._entry("Model answer:", item.text, "model-answer")
+        if item.type in ("tool-call", "tool-result"):
+            title = "Interviewer looked up" if item.type == "tool-call" else "Lookup result"
+            collapsible = Collapsible(Static(Text(item.text), classes="tool-body"), title=title, collapsed=True,
+                                      classes="entry tool")
+            return collapsible
+        if item.type == "notice" and "rejected" in data:
+            # The model's own follow-up failed a check: the stored transcript keeps why; one plain line here.
+            return self._entry("", "The interviewer used its prepared follow-up.", "notice")
+        if item.type in ("plan", "summary"):
+            return None
+        return self._entry("", item.text, "notice")
