@@ -451,6 +451,7 @@ def eval_grading_command(
 
     from interviewer.embeddings import default_embedder
     from interviewer.eval_grading import (
+        SkippedRow,
         evaluate_grades,
         fit_calibration,
         grade_cases,
@@ -464,7 +465,10 @@ def eval_grading_command(
 
     settings = state.settings(model_path=model)
     path = dataset or builtin_eval_dir() / "grading-dev.csv"
-    cases = sample(load_grading_dataset(path), limit, seed)
+    skipped: list[SkippedRow] = []
+    cases = sample(load_grading_dataset(path, skipped), limit, seed)
+    for row in skipped:
+        err.print(f"Skipped {path}:{row.line}: {row.reason}", markup=False)
     llm = (
         LlamaCppLLM(settings.model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed)
         if with_model
@@ -480,6 +484,7 @@ def eval_grading_command(
     if predictions is not None:
         write_predictions(predictions, cases, grades)
     payload = report.as_json()
+    payload["skipped_rows"] = [{"line": row.line, "reason": row.reason} for row in skipped]
     if fit is not None:
         calibration = fit_calibration(grader, cases, grades, seed=seed, fitted_on=path.name)
         fit.write_text(calibration.model_dump_json(indent=2) + "\n", encoding="utf-8")

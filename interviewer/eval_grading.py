@@ -1,7 +1,9 @@
 """Measuring the grader against human scores, and fitting its calibration.
 
 The dataset is a CSV with columns question, reference_answer, student_answer, score (0-5) and optionally
-key_points (`;`-separated; derived from the reference answer's sentences when absent). Grading thousands of
+key_points (`;`-separated; derived from the reference answer's sentences when absent). Any real dataset is
+accepted: a one-word reference answer ("push") is a reference answer, and a row that cannot be graded (no score,
+an empty question) is reported with its line and skipped, never fatal to the run. Grading thousands of
 answers stays fast because every text the grader will embed is encoded up front in large batches.
 
 Calibration: the grader's per-key-point evidence (similarity and word overlap of every answer span) is computed
@@ -21,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
 
 from interviewer.embeddings import Embedder
 from interviewer.errors import DatasetError
@@ -32,6 +33,12 @@ from interviewer.retrieval import tokenize
 
 REQUIRED_COLUMNS = ("question", "reference_answer", "student_answer", "score")
 ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    line: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,8 @@ def _derive_key_points(reference_answer: str) -> list[str]:
     return sentences[:6] if len(sentences) >= 2 else sentences * 2
 
 
-def load_grading_dataset(path: Path) -> list[GradingCase]:
+def load_grading_dataset(path: Path, skipped: list[SkippedRow] | None = None) -> list[GradingCase]:
+    """The gradable rows of a dataset; each row that cannot be graded is appended to `skipped` with its line."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
@@ -66,43 +74,55 @@ def load_grading_dataset(path: Path) -> list[GradingCase]:
     if missing:
         raise DatasetError(f"{path} lacks the column(s) {', '.join(missing)}; needs {', '.join(REQUIRED_COLUMNS)}")
     cases = []
+    problems: list[SkippedRow] = []
     for number, row in enumerate(rows, start=2):
-        try:
-            score = float(row["score"])
-        except (TypeError, ValueError) as exc:
-            raise DatasetError(f"{path}:{number}: score {row['score']!r} is not a number") from exc
-        if not 0 <= score <= 5:
-            raise DatasetError(f"{path}:{number}: score {score} is outside 0-5")
-        if not (row.get("question") or "").strip() or not (row.get("reference_answer") or "").strip():
-            raise DatasetError(f"{path}:{number}: question and reference_answer must not be empty")
-        given = [p.strip() for p in (row.get("key_points") or "").split(";") if len(p.strip()) >= 8]
-        statements = given[:6] if len(given) >= 2 else _derive_key_points(row["reference_answer"])
-        try:
-            question = _question_for_row(number, row, statements)
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            raise DatasetError(f"{path}:{number}: {'.'.join(map(str, problem['loc']))}: {problem['msg']}") from exc
-        cases.append(GradingCase(row, question, row.get("student_answer") or "", score))
+        problem = _row_problem(row)
+        if problem is not None:
+            problems.append(SkippedRow(number, problem))
+            continue
+        given = [p.strip() for p in (row.get("key_points") or "").split(";") if p.strip()]
+        statements = given[:6] if len(given) >= 2 else _derive_key_points(row["reference_answer"].strip())
+        cases.append(GradingCase(row, _question_for_row(number, row, statements), row.get("student_answer") or "",
+                                 float(row["score"])))
+    if skipped is not None:
+        skipped.extend(problems)
     if not cases:
-        raise DatasetError(f"{path} holds no rows")
+        reasons = "; ".join(f"{path}:{p.line}: {p.reason}" for p in problems[:5])
+        raise DatasetError(f"{path} holds no gradable rows" + (f" ({reasons})" if reasons else ""))
     return cases
 
 
+def _row_problem(row: dict[str, str | None]) -> str | None:
+    try:
+        score = float(row["score"] or "")
+    except (TypeError, ValueError):
+        return f"score {row['score']!r} is not a number"
+    if not 0 <= score <= 5:
+        return f"score {score} is outside 0-5"
+    if not (row.get("question") or "").strip() or not (row.get("reference_answer") or "").strip():
+        return "question and reference_answer must not be empty"
+    return None
+
+
 def _question_for_row(number: int, row: dict[str, str], statements: list[str]) -> Question:
-    return Question(
+    # Built without the pack schema's length rules: a dataset's one-word reference answer ("push") or short
+    # question ("Why?") is what people were graded against, and grading it needs no more.
+    return Question.model_construct(
         id=f"row-{number}",
         topic="eval",
         difficulty=2,
+        kind="concept",
         question=row["question"].strip(),
         reference_answer=row["reference_answer"].strip(),
         key_points=[
-            KeyPoint(
-                id=f"k{i + 1}",
-                statement=statement if len(statement) >= 8 else f"{statement} (point)",
-                probe="What else belongs in a complete answer?",
+            KeyPoint.model_construct(
+                id=f"k{i + 1}", statement=statement, weight=1.0, probe="What else belongs in a complete answer?"
             )
             for i, statement in enumerate(statements)
         ],
+        follow_ups=[],
+        tags=[],
+        sections=[],
     )
 
 

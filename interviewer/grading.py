@@ -29,9 +29,16 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field, StringConstraints, create_model
 
-from interviewer.embeddings import Embedder
+from interviewer.embeddings import Embedder, bundled_model_path
 from interviewer.errors import ModelError
-from interviewer.guards import GuardResult, check_non_answer, content_words, sanitise
+from interviewer.guards import (
+    GuardResult,
+    check_non_answer,
+    content_words,
+    sanitise,
+    topical_words,
+    unrecognised,
+)
 from interviewer.llm import StructuredLLM
 from interviewer.packs import KeyPoint, Question
 from interviewer.resources import builtin_docs_dir, prompts_dir
@@ -331,6 +338,10 @@ def gather_evidence(
     return results
 
 
+def _reference_text(question: Question) -> str:
+    return " ".join([question.reference_answer, *(point.statement for point in question.key_points)])
+
+
 @lru_cache(maxsize=1)
 def corpus_vocabulary() -> frozenset[str]:
     """Words a real answer is made of: everything in the knowledge documents (for the gibberish guard)."""
@@ -341,6 +352,20 @@ def corpus_vocabulary() -> frozenset[str]:
             words.update(content_words(path.read_text(encoding="utf-8")))
     words.update("i im i'm you we they it its it's think guess basically like so yeah well um uh ok okay".split())
     return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def english_vocabulary() -> frozenset[str]:
+    """General English words (the embedding model's word-piece vocabulary): a word in it is not gibberish.
+
+    It is no guide to the subject ("pizza" is in it), so the off-topic check uses corpus_vocabulary alone.
+    """
+    try:
+        path = Path(bundled_model_path()) / "vocab.txt"
+        pieces = path.read_text(encoding="utf-8").split()
+    except (ModelError, OSError):
+        return frozenset()
+    return frozenset(piece for piece in pieces if piece.isalpha() and piece.islower() and len(piece) > 2)
 
 
 # --- grading ---------------------------------------------------------------------------------------------
@@ -379,14 +404,15 @@ class Grader:
         t0 = time.perf_counter()
         cleaned = sanitise(answer)
         flags = [f"prompt-injection:{flag}" for flag in cleaned.flags]
-        vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + question.reference_answer))
-        guard = check_non_answer(cleaned.text, question.question, vocabulary)
+        vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + _reference_text(question)))
+        guard = check_non_answer(cleaned.text, question.question, vocabulary, _reference_text(question),
+                                 english_vocabulary())
         if guard is not None and guard.name == "empty" and cleaned.removed:
             guard = GuardResult("instructions-only", "The answer only holds instructions to the grader.")
         evidence: list[Evidence] = []
         if guard is None:
             evidence = gather_evidence(question.key_points, cleaned.sentences, self.embedder, calibration)
-            guard = self._off_topic(question, cleaned.sentences, evidence)
+            guard = self._off_topic(question, cleaned.sentences, evidence, vocabulary)
         timings.evidence_ms = (time.perf_counter() - t0) * 1000
 
         if guard is not None:
@@ -469,8 +495,8 @@ class Grader:
         cleaned = sanitise(answer)
         flags = list(dict.fromkeys(previous.flags + [f"prompt-injection:{flag}" for flag in cleaned.flags]))
         verdicts = [verdict.model_copy() for verdict in previous.key_points]
-        vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + question.reference_answer))
-        guard = check_non_answer(cleaned.text, point.probe, vocabulary)
+        vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + _reference_text(question)))
+        guard = check_non_answer(cleaned.text, point.probe, vocabulary, point.statement, english_vocabulary())
         note = ""
         if guard is None:
             evidence = gather_evidence([point], cleaned.sentences, self.embedder, calibration)[0]
@@ -499,12 +525,23 @@ class Grader:
 
     # --- pieces ---
 
-    def _off_topic(self, question: Question, sentences: Sequence[str], evidence: list[Evidence]) -> GuardResult | None:
+    def _off_topic(
+        self, question: Question, sentences: Sequence[str], evidence: list[Evidence], vocabulary: frozenset[str]
+    ) -> GuardResult | None:
+        """An answer about something else: far from every key point, sharing few words, in another field's words.
+
+        Similarity alone cannot tell: a terse right answer in its own words ("You can point both forwards and
+        backwards" to a question on doubly-linked lists) is as far from the key points as a pizza recipe. What
+        tells them apart is vocabulary: the pizza recipe's words are not the subject's.
+        """
         best_similarity = max((ev.similarity for ev in evidence), default=0.0)
-        reference_words = set(tokenize(question.reference_answer + " " + question.question))
-        answer_words = set(tokenize(" ".join(sentences)))
+        # Words compared by their first letters, so "globally" meets "global" and "iterativly" meets "iteration".
+        reference_words = {word[:5] for word in tokenize(_reference_text(question) + " " + question.question)}
+        answer_words = {word[:5] for word in tokenize(" ".join(sentences))}
         shared = len(answer_words & reference_words) / max(1, len(answer_words))
-        if best_similarity < self.off_topic_threshold and shared < 0.15:
+        topical = topical_words(content_words(" ".join(sentences)))
+        foreign = [word for word in unrecognised(topical, vocabulary) if len(word) > 3]  # "ana" is a typo, not a topic
+        if best_similarity < self.off_topic_threshold and shared < 0.15 and len(foreign) >= max(2, 0.2 * len(topical)):
             return GuardResult("off-topic", "The answer does not address the question.")
         return None
 

@@ -7,6 +7,7 @@ import pytest
 
 from interviewer.errors import DatasetError
 from interviewer.eval_grading import (
+    SkippedRow,
     agreement_metrics,
     evaluate_grades,
     fit_calibration,
@@ -137,10 +138,30 @@ def test_calibration_fit_reports_held_out_figures(dataset: Path) -> None:
     assert evaluate_grades(cases, refit, 1.0).metrics["rmse"] <= evaluate_grades(cases, grades, 1.0).metrics["rmse"]
 
 
-def test_a_row_the_schema_rejects_is_a_dataset_error(tmp_path: Path) -> None:
+def test_a_one_word_reference_and_a_short_question_are_graded(tmp_path: Path) -> None:
     path = write_dataset(
         tmp_path / "short.csv",
-        [{"question": "Why?", "reference_answer": REFERENCE, "student_answer": "x", "score": "1"}],
+        [{"question": "Why?", "reference_answer": "push", "student_answer": "push", "score": "5"}],
     )
-    with pytest.raises(DatasetError, match=r"short.csv:2: question: String should have at least 8"):
+    (case,) = load_grading_dataset(path)
+    assert case.question.reference_answer == "push" and case.question.key_points
+    grade = Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=Calibration(version="test")).grade(
+        case.question, case.answer)
+    assert grade.guard is None
+
+
+def test_an_ungradeable_row_is_reported_with_its_line_and_skipped(tmp_path: Path) -> None:
+    good = {"question": "What is top-p sampling?", "reference_answer": REFERENCE, "student_answer": "a", "score": "3"}
+    path = write_dataset(tmp_path / "mixed.csv", [good, {**good, "score": "high"}, {**good, "question": " "}, good])
+    skipped: list[SkippedRow] = []
+    cases = load_grading_dataset(path, skipped)
+    assert len(cases) == 2
+    assert skipped == [SkippedRow(3, "score 'high' is not a number"),
+                       SkippedRow(4, "question and reference_answer must not be empty")]
+
+
+def test_a_dataset_with_no_gradeable_row_is_an_error_naming_the_lines(tmp_path: Path) -> None:
+    path = write_dataset(tmp_path / "none.csv", [{"question": "Q", "reference_answer": "R", "student_answer": "a",
+                                                  "score": ""}])
+    with pytest.raises(DatasetError, match=r"none.csv holds no gradable rows .*none.csv:2: score '' is not a number"):
         load_grading_dataset(path)
