@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -62,7 +63,9 @@ class FeedbackScreen(ModalScreen[None]):
                     advice.append(("\n" if number else "") + "• " + str(item))
                 yield Static(advice, id="advice")
             if grade.get("model_note"):
-                note = Text("Written by the model (" + str(grade.get("model_id") or "model") + "): ", style="dim")
+                # Only text the model wrote is labelled as the model's; without a model the note is the program's.
+                by_model = bool(grade.get("model_id")) and not grade.get("evidence_only")
+                note = Text(f"Written by the model ({grade['model_id']}): " if by_model else "Note: ", style="dim")
                 note.append(str(grade["model_note"]))
                 yield Static(note, id="model-note")
             if grade.get("citations"):
@@ -88,7 +91,7 @@ class FeedbackScreen(ModalScreen[None]):
 
     def _rubric(self) -> Table:
         # A Rich table wraps its cells, so the whole rubric reads at 80 columns.
-        table = Table(expand=True, show_edge=False, header_style="bold")
+        table = Table(expand=True, box=box.SIMPLE_HEAD, header_style="bold")
         table.add_column("criterion", ratio=2, no_wrap=True)
         table.add_column("score", ratio=1, no_wrap=True)
         table.add_column("descriptor", ratio=4)

@@ -31,7 +31,7 @@ class HomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="home"):
-            yield Static(Text.assemble(("interviewer", "bold"), "  mock interviews for LLM and GenAI roles, "
+            yield Static(Text.assemble(("interviewer", "bold"), " · mock interviews for LLM and GenAI roles, "
                                        "graded with the evidence shown"), id="home-title")
             with Vertical(id="resume-box", classes="panel"):
                 yield Label(Text("Unfinished session", style="bold"))

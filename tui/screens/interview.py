@@ -63,6 +63,7 @@ class InterviewScreen(Screen[None]):
         self._pending_text = ""  # the answer being sent, until the engine has recorded it
         self._answer_recorded = False
         self._saved_draft = ""
+        self._summary_text = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="turn-bar"):
@@ -186,6 +187,8 @@ class InterviewScreen(Screen[None]):
                 self.set_stage("Preparing what comes next…")
             elif item.type == "tool-call":
                 self.set_stage("The interviewer is looking something up…")
+            elif item.type == "summary":
+                self._summary_text = item.text
 
     def on_step_arrived(self, message: StepArrived) -> None:
         step = message.step
@@ -193,6 +196,9 @@ class InterviewScreen(Screen[None]):
         if message.earlier:
             transcript.add_events(message.earlier)
         transcript.add_events(step.events)
+        for item in step.events:
+            if item.type == "summary":
+                self._summary_text = item.text
         self.session_id = step.session_id
         was_same_turn = self.turn is not None and step.turn is not None and turn_key(step.turn) == turn_key(self.turn)
         if self._pending_text and was_same_turn and not self._answer_recorded:
@@ -204,10 +210,11 @@ class InterviewScreen(Screen[None]):
             self.finished = True
             self.backend.drafts.discard(step.session_id)
             self.query_one(Countdown).stop()
-            summary_text = next((e.text for e in reversed(step.events) if e.type == "summary"), "")
             from tui.screens.summary import SummaryScreen
 
-            self.app.switch_screen(SummaryScreen(self.backend, step.session_id, step.summary or {}, summary_text))
+            self.set_stage("Session finished: the summary is open (Esc comes back here).")
+            self.app.push_screen(SummaryScreen(self.backend, step.session_id, step.summary or {},
+                                               self._summary_text))
             return
         if step.turn is not None:
             self.show_turn(step.turn)

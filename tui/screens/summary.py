@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Static
@@ -15,6 +16,8 @@ from tui.backend import Backend
 
 
 class SummaryScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "back", "Transcript", tooltip="Back to the session's transcript")]
+
     def __init__(self, backend: Backend, session_id: str, summary: dict[str, Any], text: str) -> None:
         super().__init__()
         self.backend, self.session_id, self.summary, self.text = backend, session_id, summary, text
@@ -33,6 +36,10 @@ class SummaryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#review", Button).focus()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
 
     @on(Button.Pressed, "#review")
     def _review(self) -> None:
