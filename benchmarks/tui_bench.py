@@ -4,8 +4,8 @@
 
 - launch -> first paint: `interviewer` started in tmux until Home is on screen;
 - launch -> first question: `interviewer interview --questions 1` until the question is on screen;
-- key latency while a grade runs: in-process (Textual's Pilot) over the real engine, the time each keystroke
-  takes to be handled while the answer before it is being graded in the worker thread.
+- key latency while a grade runs: a key sent with tmux until it shows in the editor, while the answer before it
+  is being graded in the worker thread.
 Sessions go to a temporary data dir; the knowledge store is the one your settings name (build it first with
 `interviewer ingest`). Targets on 2 cores: first paint <= 0.5 s, first question <= 1.5 s, key p95 <= 50 ms.
 """
@@ -13,7 +13,6 @@ Sessions go to a temporary data dir; the knowledge store is the one your setting
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import shutil
@@ -60,38 +59,43 @@ def time_to_screen(args: list[str], text: str, env: dict[str, str], seconds: flo
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
-async def key_latency(keys: int = 60) -> list[float]:
-    from textual.widgets import TextArea
+def key_latency(env: dict[str, str], keys: int = 40) -> list[float]:
+    """Seconds from sending a key with tmux to seeing it on screen, while the answer before it is being graded."""
+    name = f"tui-keys-{os.getpid()}"
+    script = Path(sys.executable).parent / "interviewer"
 
-    from interviewer.config import load_settings
-    from tui.app import make_app
-    from tui.backend import InterviewRequest
-    from tui.screens.interview import InterviewScreen
+    def screen() -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
 
-    settings = load_settings()
-    from interviewer.planning import SessionPlan
+    def wait_for(text: str, seconds: float = 120) -> None:
+        deadline = time.perf_counter() + seconds
+        while text not in screen():
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{text!r} did not appear")
+            time.sleep(0.02)
 
-    plan = SessionPlan(pack="genai-core", topics=["rag"], questions=3, max_follow_ups=1)
-    app = make_app(settings, request=InterviewRequest(plan=plan))
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", str(script), "interview",
+                    "--questions", "3", "--topics", "rag", "--follow-ups", "1"], check=True, env=env)
+    subprocess.run(["tmux", "set", "-s", "escape-time", "0"], check=True)
     latencies: list[float] = []
-    async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(1200):
-            screen = app.screen
-            if isinstance(screen, InterviewScreen) and screen.turn is not None and not screen.busy:
-                break
-            await pilot.pause(0.05)
-        screen = app.screen
-        assert isinstance(screen, InterviewScreen)
-        await pilot.pause(3)  # let the read-ahead of the question finish, as a candidate reading it would
-        screen.query_one("#answer", TextArea).insert(ANSWER)
-        await pilot.press("ctrl+s")
-        while not screen.busy:
-            await pilot.pause(0.01)
-        while screen.busy and len(latencies) < keys:
+    try:
+        wait_for("1 of 3")
+        time.sleep(3)  # the read-ahead of the question, as while a candidate reads it
+        subprocess.run(["tmux", "send-keys", "-t", name, "-l", ANSWER], check=True)
+        subprocess.run(["tmux", "send-keys", "-t", name, "C-s"], check=True)
+        wait_for("rading your answer")
+        typed = ""
+        while len(latencies) < keys and ("rading your answer" in screen() or "Preparing what comes" in screen()):
+            typed += "q"
             started = time.perf_counter()
-            await pilot.press("x")
+            subprocess.run(["tmux", "send-keys", "-t", name, "-l", "q"], check=True)
+            while typed not in screen():
+                if time.perf_counter() - started > 10:
+                    raise RuntimeError("a key did not show within 10 s")
+                time.sleep(0.002)
             latencies.append(time.perf_counter() - started)
-            await pilot.pause(0.02)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
     return latencies
 
 
@@ -121,10 +125,10 @@ def main() -> None:
               f"(target <= 1.5 s)")
     else:
         print("tmux is not installed: launch figures skipped")
-    os.environ.update({"INTERVIEWER_DATA_DIR": str(data / "keys"), "INTERVIEWER_STORE_DIR": str(store)})
-    latencies = asyncio.run(key_latency())
-    print(f"key latency while a grade runs: p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
-          f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms over {len(latencies)} keys (target p95 <= 50 ms)")
+        latencies = key_latency({**env, "INTERVIEWER_DATA_DIR": str(data / "keys")})
+        print(f"key latency while a grade runs (tmux key to screen, includes ~2-5 ms of polling): p50 "
+              f"{percentile(latencies, 0.5) * 1000:.0f} ms, p95 {percentile(latencies, 0.95) * 1000:.0f} ms "
+              f"over {len(latencies)} keys (target p95 <= 50 ms)")
     shutil.rmtree(data, ignore_errors=True)
 
 

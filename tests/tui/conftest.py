@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +46,12 @@ def interview(**values: Any) -> InterviewRequest:
     return InterviewRequest(plan=plan(**{"topics": ["rag", "chunking"], "questions": 2, **values}))
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
+def pilot_test(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run a coroutine test (Pilot drives the app on asyncio) as an ordinary test function."""
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Every coroutine test here drives the app with Pilot on asyncio (anyio's plugin runs it).
-    for item in items:
-        if "tests/tui" in str(item.fspath) and getattr(item, "obj", None) is not None:
-            import inspect
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
 
-            if inspect.iscoroutinefunction(item.obj):
-                item.add_marker(pytest.mark.anyio)
+    return run

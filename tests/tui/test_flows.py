@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Static, TextArea
 from interviewer.errors import ModelError
 from interviewer.history import History
 from tests.agent_helpers import genai_core
-from tests.tui.conftest import FakeClock, build_app, interview
+from tests.tui.conftest import FakeClock, build_app, interview, pilot_test
 from tui.screens.dialogs import ConfirmScreen, DisputeScreen, ErrorScreen
 from tui.screens.feedback import FeedbackScreen
 from tui.screens.home import HomeScreen
@@ -66,6 +66,7 @@ def reference(question_id: str) -> str:
     return genai_core().question(question_id).reference_answer
 
 
+@pilot_test
 async def test_start_answer_grade_feedback_and_follow_up(data_dir: Path) -> None:
     app = build_app(data_dir, interview(max_follow_ups=1))
     async with app.run_test(size=(100, 32)) as pilot:
@@ -93,6 +94,7 @@ async def test_start_answer_grade_feedback_and_follow_up(data_dir: Path) -> None
         await wait_for(pilot, lambda: isinstance(app.screen, InterviewScreen))
 
 
+@pilot_test
 async def test_evidence_quotes_are_highlighted_inside_the_answer(data_dir: Path) -> None:
     app = build_app(data_dir, interview(questions=1, max_follow_ups=0))
     async with app.run_test(size=(100, 32)) as pilot:
@@ -112,6 +114,7 @@ async def test_evidence_quotes_are_highlighted_inside_the_answer(data_dir: Path)
         assert "covered" in screen_text(app.screen)
 
 
+@pilot_test
 async def test_hint_costs_points_and_skip_and_end_ask_first(data_dir: Path) -> None:
     app = build_app(data_dir, interview(questions=3, max_follow_ups=0))
     async with app.run_test(size=(100, 32)) as pilot:
@@ -141,6 +144,7 @@ async def test_hint_costs_points_and_skip_and_end_ask_first(data_dir: Path) -> N
         assert "finished" in screen_text(app.screen)
 
 
+@pilot_test
 async def test_quit_keeps_the_draft_and_resume_brings_it_back(data_dir: Path) -> None:
     app = build_app(data_dir, interview())
     async with app.run_test(size=(100, 32)) as pilot:
@@ -161,6 +165,7 @@ async def test_quit_keeps_the_draft_and_resume_brings_it_back(data_dir: Path) ->
         assert screen.query_one("#answer", TextArea).text == "half an answer about [/b] retrieval"
 
 
+@pilot_test
 async def test_a_failed_grade_keeps_the_answer_and_retry_grades_it(data_dir: Path) -> None:
     failures = {"left": 1}
 
@@ -193,6 +198,7 @@ async def test_a_failed_grade_keeps_the_answer_and_retry_grades_it(data_dir: Pat
     assert attempts[0]["overall"] is not None
 
 
+@pilot_test
 async def test_a_second_submit_while_grading_is_refused_and_kept(data_dir: Path) -> None:
     release = threading.Event()
 
@@ -222,6 +228,7 @@ async def test_a_second_submit_while_grading_is_refused_and_kept(data_dir: Path)
         assert screen.query_one("#answer", TextArea).text == "typed while grading"
 
 
+@pilot_test
 async def test_exam_countdown_warns_then_marks_the_answer_late(data_dir: Path) -> None:
     clock = FakeClock()
     app = build_app(data_dir, interview(mode="exam", time_limit_s=60, max_follow_ups=0), clock=clock)
@@ -234,7 +241,7 @@ async def test_exam_countdown_warns_then_marks_the_answer_late(data_dir: Path) -
         assert "0:15 left" in str(countdown.render())
         clock.now += 20
         await wait_for(pilot, lambda: countdown.has_class("-over"))
-        assert any("Time is up" in str(n.message) for n in app._notifications)
+        await wait_for(pilot, lambda: any("Time is up" in str(n.message) for n in app._notifications))
         await type_answer(pilot, "An answer finished after the limit.")
         assert screen.query_one("#answer", TextArea).text == "An answer finished after the limit."
         await pilot.press("ctrl+s")
@@ -246,6 +253,7 @@ async def test_exam_countdown_warns_then_marks_the_answer_late(data_dir: Path) -
         assert any("not available in exam mode" in str(n.message) for n in app._notifications)
 
 
+@pilot_test
 async def test_a_dispute_is_saved_with_the_attempt(data_dir: Path) -> None:
     app = build_app(data_dir, interview(max_follow_ups=0))
     async with app.run_test(size=(100, 32)) as pilot:
@@ -270,6 +278,7 @@ async def test_a_dispute_is_saved_with_the_attempt(data_dir: Path) -> None:
     assert attempt["dispute_note"] == "It covers <b>grounding</b> [/i]"
 
 
+@pilot_test
 async def test_markup_in_an_answer_is_shown_literally(data_dir: Path) -> None:
     hostile = "[/] [bold]not bold[/bold] [link=http://x]y[/link] [/b] \x1b[31m ${x} [@click=app.quit]z[/]"
     app = build_app(data_dir, interview(max_follow_ups=0))
@@ -285,6 +294,7 @@ async def test_markup_in_an_answer_is_shown_literally(data_dir: Path) -> None:
         assert app.is_running
 
 
+@pilot_test
 async def test_the_interview_fits_80_by_24(data_dir: Path) -> None:
     app = build_app(data_dir, interview())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -296,6 +306,7 @@ async def test_the_interview_fits_80_by_24(data_dir: Path) -> None:
         assert screen.query_one("#answer").region.height >= 4
 
 
+@pilot_test
 async def test_home_starts_a_session_from_the_form(data_dir: Path) -> None:
     app = build_app(data_dir)
     async with app.run_test(size=(100, 40)) as pilot:

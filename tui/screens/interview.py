@@ -69,7 +69,7 @@ class InterviewScreen(Screen[None]):
         with Horizontal(id="turn-bar"):
             yield Static("Opening the interview…", id="turn-header")
             yield Countdown(self.clock, id="countdown")
-        yield Transcript(id="transcript")
+        yield Transcript(hide_current_question=True, id="transcript")
         yield Static("", id="prompt")
         yield TextArea("", id="answer", soft_wrap=True, show_line_numbers=False, tab_behavior="indent")
         yield Static("", id="stage")
@@ -212,6 +212,7 @@ class InterviewScreen(Screen[None]):
             self.query_one(Countdown).stop()
             from tui.screens.summary import SummaryScreen
 
+            transcript.reveal_all()
             self.set_stage("Session finished: the summary is open (Esc comes back here).")
             self.app.push_screen(SummaryScreen(self.backend, step.session_id, step.summary or {},
                                                self._summary_text))

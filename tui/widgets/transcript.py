@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 class Transcript(VerticalScroll):
     can_focus = True
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, hide_current_question: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.hide_current_question = hide_current_question
+        self._asking: Any = None
         self.grades: list[dict[str, Any]] = []  # {"turn", "grade", "answers", "question"} in order
         self._answers: dict[str, list[str]] = {}  # question turn ('q3') -> the answers given to it
         self._questions: dict[str, str] = {}
@@ -26,9 +28,21 @@ class Transcript(VerticalScroll):
     def add_events(self, events: list[Event]) -> None:
         for item in events:
             widget = self._widget_for(item)
-            if widget is not None:
-                self.mount(widget)
+            if widget is None:
+                continue
+            if item.type in ("question", "follow-up"):
+                # The question being answered is shown under the transcript; it joins the transcript when the
+                # next one arrives, so a small terminal does not show it twice.
+                if self._asking is not None:
+                    self._asking.display = True
+                widget.display = not self.hide_current_question
+                self._asking = widget
+            self.mount(widget)
         self.scroll_end(animate=False)
+
+    def reveal_all(self) -> None:
+        if self._asking is not None:
+            self._asking.display = True
 
     def _entry(self, label: str, body: str | Text, classes: str) -> Static:
         text = Text(label, style="bold") if label else Text()
