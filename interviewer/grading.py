@@ -6,10 +6,15 @@ How a score is made (the same inputs always give the same grade):
 2. Evidence per key point: the best-matching answer sentence (or pair of sentences) by MiniLM cosine similarity,
    and the share of the key point's content words that sentence contains. A logistic curve with fitted
    parameters turns the two into a coverage in [0, 1]: covered, partly covered or missing, with the quote.
+   A span that reverses the key point (interviewer/contradiction.py: a negation, an antonym, swapped roles) makes
+   it contradicted instead: no coverage, points off, correctness capped, and the feedback quotes the sentence
+   and says what the key point states. A sentence that states one of the question's misconceptions (close to the
+   wrong claim by similarity, and not denying it) likewise costs points and is explained.
 3. The model (any GGUF; SmolLM2-135M by default) gives its own verdict per key point with a quote. A verdict
    counts only if its quote really is in the answer, it can move a coverage by at most MODEL_WEIGHT, and it is
    ignored for an answer that tried to instruct the grader. The model also phrases the advice.
-4. Overall = the calibrated linear map of weighted coverage, clipped to 0..5 (parameters in
+4. Overall = the calibrated linear map of weighted coverage, minus the penalties of step 2, clipped to 0..5
+   (parameters in
    grading_calibration.json, fitted on knowledge/eval/grading-dev.csv; refit with
    `interviewer eval grading --dataset FILE.csv --fit-calibration interviewer/grading_calibration.json`).
 """
@@ -29,6 +34,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field, StringConstraints, create_model
 
+from interviewer.contradiction import find_contradiction
 from interviewer.embeddings import Embedder, bundled_model_path
 from interviewer.errors import ModelError
 from interviewer.guards import (
@@ -40,16 +46,24 @@ from interviewer.guards import (
     unrecognised,
 )
 from interviewer.llm import StructuredLLM
-from interviewer.packs import KeyPoint, Question
+from interviewer.packs import KeyPoint, Misconception, Question
 from interviewer.resources import builtin_docs_dir, prompts_dir
 from interviewer.retrieval import RetrievedChunk, Retriever, tokenize
 
 GRADE_SCHEMA_VERSION = 1
 MODEL_WEIGHT = 0.25
+# A reversed key point or a stated misconception is an error, not a gap: points off (a contradiction's scaled by
+# the point's weight against the heaviest), and the overall and correctness are capped.
+CONTRADICTION_PENALTY, CONTRADICTION_CAP = 1.0, 2.0
+MISCONCEPTION_PENALTY, MISCONCEPTION_CAP = 1.0, 2.0
+ERROR_CORRECTNESS_CAP = 2
+# A misconception is stated when a sentence is this close to the wrong claim (MiniLM cosine) and closer to it
+# than to any key point.
+MISCONCEPTION_SIMILARITY = 0.65
 # The model is asked only about key points whose evidence is inconclusive, at most this many per answer.
 UNSURE_ABOVE, UNSURE_BELOW, MAX_MODEL_VERDICTS = 0.15, 0.85, 3
 CALIBRATION_FILE = Path(__file__).with_name("grading_calibration.json")
-Coverage = Literal["covered", "partly", "missing"]
+Coverage = Literal["covered", "partly", "missing", "contradicted"]
 Criterion = Literal["correctness", "completeness", "depth", "clarity"]
 
 RUBRIC: dict[str, list[str]] = {
@@ -102,7 +116,7 @@ class KeyPointVerdict(BaseModel):
     key_point_id: str = Field(description="The key point's id in the pack.")
     statement: str = Field(description="What a complete answer says.")
     weight: float = Field(description="The key point's weight.")
-    status: Coverage = Field(description="covered, partly or missing.")
+    status: Coverage = Field(description="covered, partly, missing, or contradicted (the answer reverses it).")
     coverage: float = Field(ge=0, le=1, description="Evidence strength in [0, 1].")
     evidence_quote: str | None = Field(description="The answer sentence the evidence comes from.")
     similarity: float = Field(description="Cosine similarity of that sentence to the statement (MiniLM).")
@@ -111,6 +125,16 @@ class KeyPointVerdict(BaseModel):
     model_quote_verified: bool | None = Field(default=None, description="Whether the model's quote is in the answer.")
     probe: str = Field(description="A question that asks for this point.")
     from_follow_up: bool = Field(default=False, description="True when a follow-up answer gave the evidence.")
+    contradiction: str | None = Field(
+        default=None, description="How the quoted sentence reverses the key point, when it is contradicted."
+    )
+
+
+class MisconceptionHit(BaseModel):
+    claim: str = Field(description="The wrong claim the answer states (from the pack).")
+    why: str = Field(description="Why it is wrong.")
+    quote: str = Field(description="The answer sentence that states it.")
+    similarity: float = Field(description="Cosine similarity of that sentence to the claim (MiniLM).")
 
 
 class Citation(BaseModel):
@@ -151,10 +175,13 @@ class Grade(BaseModel):
     hints_used: int = Field(default=0, description="Hints taken before answering (practice mode).")
     hint_penalty: float = Field(default=0.0, description="Points taken off the overall score for those hints.")
     late: bool = Field(default=False, description="Answered after the exam's time limit.")
+    misconceptions: list[MisconceptionHit] = Field(
+        default_factory=list, description="Wrong claims of the pack's misconception list the answer states."
+    )
 
     @property
     def missing_key_points(self) -> list[KeyPointVerdict]:
-        order = {"missing": 0, "partly": 1, "covered": 2}
+        order = {"contradicted": 0, "missing": 1, "partly": 2, "covered": 3}
         gaps = [kp for kp in self.key_points if kp.status != "covered"]
         return sorted(gaps, key=lambda kp: (order[kp.status], -kp.weight))
 
@@ -245,7 +272,7 @@ def model_output_type(question: Question, asked: Sequence[int] | None = None) ->
     verdict_fields: dict[str, Any] = {
         "point": (Literal[ids], Field(description="Key point label.")),
         "quote": (quote, Field(description="Exact words from the answer, or empty.")),
-        "verdict": (Literal["covered", "partly", "missing"], Field(description="Verdict.")),
+        "verdict": (Literal["covered", "partly", "missing", "contradicted"], Field(description="Verdict.")),
     }
     verdict_model = create_model("ModelKeyPointVerdict", **verdict_fields)
     notes_fields: dict[str, Any] = {
@@ -305,6 +332,8 @@ class Evidence:
     similarity: float
     overlap: float
     coverage: float
+    contradiction: str | None = None  # how the best span reverses the key point
+    contradicting_sentence: str | None = None
 
 
 def gather_evidence(
@@ -334,8 +363,52 @@ def gather_evidence(
             if best is None or coverage > best.coverage:
                 best = Evidence(span, similarity, overlap, coverage)
         assert best is not None
+        _check_reversal(point, best, sentences)
         results.append(best)
     return results
+
+
+def _check_reversal(point: KeyPoint, evidence: Evidence, sentences: Sequence[str]) -> None:
+    """Mark the evidence when a sentence of the best span says the opposite of the key point."""
+    if evidence.best_sentence is None:
+        return
+    for sentence in sentences:
+        if sentence not in evidence.best_sentence:
+            continue
+        found = find_contradiction(point.statement, sentence)
+        if found is not None:
+            evidence.contradiction = found.describe()
+            evidence.contradicting_sentence = sentence
+            return
+
+
+def find_misconceptions(
+    misconceptions: Sequence[Misconception], key_points: Sequence[KeyPoint], sentences: Sequence[str],
+    embedder: Embedder,
+) -> list[MisconceptionHit]:
+    """The wrong claims an answer states: a sentence close to the claim, closer to it than to any key point, and
+    not reversing it ("LoRA does not update all the weights" states no misconception)."""
+    if not misconceptions or not sentences:
+        return []
+    claims = [m.claim for m in misconceptions]
+    vectors = embedder.encode(claims + [p.statement for p in key_points] + list(sentences))
+    claim_vectors = vectors[: len(claims)]
+    point_vectors = vectors[len(claims) : len(claims) + len(key_points)]
+    sentence_vectors = vectors[len(claims) + len(key_points) :]
+    to_claims = claim_vectors @ sentence_vectors.T
+    to_points = (point_vectors @ sentence_vectors.T).max(axis=0) if len(key_points) else np.zeros(len(sentences))
+    hits = []
+    for row, misconception in enumerate(misconceptions):
+        column = int(np.argmax(to_claims[row]))
+        similarity = float(to_claims[row, column])
+        sentence = sentences[column]
+        if similarity < MISCONCEPTION_SIMILARITY or similarity <= float(to_points[column]):
+            continue
+        if find_contradiction(misconception.claim, sentence) is not None:
+            continue  # the sentence denies the wrong claim
+        hits.append(MisconceptionHit(claim=misconception.claim, why=misconception.why, quote=sentence,
+                                     similarity=round(similarity, 4)))
+    return hits
 
 
 def _reference_text(question: Question) -> str:
@@ -420,6 +493,8 @@ class Grader:
             return self._zero_grade(question, guard, flags, citations, timings)
 
         verdicts = [self._verdict(point, ev) for point, ev in zip(question.key_points, evidence, strict=True)]
+        misconceptions = find_misconceptions(question.misconceptions, question.key_points, cleaned.sentences,
+                                             self.embedder)
         model_note: str | None = None
         model_advice = ""
         evidence_only = True
@@ -442,7 +517,7 @@ class Grader:
             model_note = "No model configured."
 
         grade = self._assemble(question, verdicts, cleaned.sentences, flags, citations, timings, evidence_only,
-                               model_note, model_advice)
+                               model_note, model_advice, misconceptions)
         grade.timings.total_ms = (time.perf_counter() - started) * 1000
         return grade
 
@@ -501,7 +576,7 @@ class Grader:
         if guard is None:
             evidence = gather_evidence([point], cleaned.sentences, self.embedder, calibration)[0]
             index = next(i for i, verdict in enumerate(verdicts) if verdict.key_point_id == key_point_id)
-            if evidence.coverage > verdicts[index].coverage:
+            if evidence.contradiction is None and evidence.coverage > verdicts[index].coverage:
                 verdicts[index] = verdicts[index].model_copy(update={
                     "coverage": round(evidence.coverage, 4),
                     "status": calibration.status(evidence.coverage),
@@ -516,7 +591,7 @@ class Grader:
         combined = sanitise("\n".join(all_answers))
         timings = GradeTimings(retrieval_ms=previous.timings.retrieval_ms)
         grade = self._assemble(question, verdicts, combined.sentences, flags, previous.citations, timings,
-                               previous.evidence_only, previous.model_note, "")
+                               previous.evidence_only, previous.model_note, "", previous.misconceptions)
         grade.follow_ups = previous.follow_ups + [key_point_id]
         grade.explanation += f" Updated after a follow-up on '{point.statement}'.{note}"
         grade.model_id = previous.model_id
@@ -560,6 +635,14 @@ class Grader:
         calibration = self.calibration
         assert calibration is not None
         status = calibration.status(evidence.coverage)
+        if evidence.contradiction is not None:
+            # A reversal matches its key point as well as the point itself does: it is an error, not coverage.
+            return KeyPointVerdict(
+                key_point_id=point.id, statement=point.statement, weight=point.weight, status="contradicted",
+                coverage=0.0, evidence_quote=evidence.contradicting_sentence,
+                similarity=round(evidence.similarity, 4), word_overlap=round(evidence.overlap, 4), probe=point.probe,
+                contradiction=evidence.contradiction,
+            )
         return KeyPointVerdict(
             key_point_id=point.id,
             statement=point.statement,
@@ -577,11 +660,11 @@ class Grader:
     ) -> None:
         calibration = self.calibration
         assert calibration is not None
-        value = {"covered": 1.0, "partly": 0.5, "missing": 0.0}
+        value = {"covered": 1.0, "partly": 0.5, "missing": 0.0, "contradicted": 0.0}
         by_label = {model_label(index): v for index, v in enumerate(verdicts)}
         for item in getattr(notes, "key_points", []):
             verdict = by_label.get(item.point)
-            if verdict is None or verdict.model_verdict is not None:
+            if verdict is None or verdict.model_verdict is not None or verdict.status == "contradicted":
                 continue
             verified = quote_in_answer(item.quote, sentences)
             verdict.model_verdict = item.verdict
@@ -593,7 +676,12 @@ class Grader:
                 continue  # an answer that tried to instruct the grader gets no benefit of the doubt
             verdict.coverage = round(verdict.coverage + MODEL_WEIGHT * (target - verdict.coverage), 4)
             verdict.status = calibration.status(verdict.coverage)
-            if verdict.status != "missing" and verdict.evidence_quote is None:
+            if item.verdict == "contradicted" and verdict.status == "missing":
+                # The model's word counts only where the evidence has little for the point anyway.
+                verdict.status = "contradicted"
+                verdict.evidence_quote = item.quote
+                verdict.contradiction = "the model reads it as reversing the key point"
+            elif verdict.status != "missing" and verdict.evidence_quote is None:
                 verdict.evidence_quote = item.quote
 
     def _assemble(
@@ -607,17 +695,26 @@ class Grader:
         evidence_only: bool,
         model_note: str | None,
         model_advice: str,
+        misconceptions: Sequence[MisconceptionHit] = (),
     ) -> Grade:
         calibration = self.calibration
         assert calibration is not None
         total_weight = sum(v.weight for v in verdicts)
+        heaviest = max(v.weight for v in verdicts)
         weighted = sum(v.weight * v.coverage for v in verdicts) / total_weight
-        overall = round(calibration.overall(weighted), 1)
-        heavy = [v for v in verdicts if v.weight >= max(v.weight for v in verdicts)]
-        heavy_coverage = sum(v.coverage for v in heavy) / len(heavy)
         covered = [v for v in verdicts if v.status == "covered"]
         partly = [v for v in verdicts if v.status == "partly"]
         missing = [v for v in verdicts if v.status == "missing"]
+        contradicted = [v for v in verdicts if v.status == "contradicted"]
+        overall = calibration.overall(weighted)
+        # Errors cost more than gaps: a wrong claim taught as right is worse than a claim left out.
+        penalty = (CONTRADICTION_PENALTY * sum(v.weight / heaviest for v in contradicted)
+                   + MISCONCEPTION_PENALTY * len(misconceptions))
+        caps = [5.0] + ([CONTRADICTION_CAP] if contradicted else []) + ([MISCONCEPTION_CAP] if misconceptions else [])
+        cap = min(caps)
+        overall = round(max(0.0, min(cap, overall - penalty)), 1)
+        heavy = [v for v in verdicts if v.weight >= heaviest]
+        heavy_coverage = sum(v.coverage for v in heavy) / len(heavy)
         words = sum(len(content_words(s)) for s in sentences)
         mean_sentence = words / max(1, len(sentences))
 
@@ -625,12 +722,16 @@ class Grader:
             return int(min(5, max(0, round(value))))
 
         correctness = level(0.5 * overall + 2.5 * heavy_coverage)
+        if contradicted or misconceptions:
+            correctness = min(correctness, ERROR_CORRECTNESS_CAP)
         completeness = level(5 * weighted)
         depth = level(min(5.0, overall + (0.5 if words >= 60 and weighted >= 0.5 else 0.0)))
         clarity = level(5 - (1 if mean_sentence > 40 else 0) - (1 if len(sentences) == 1 and words > 60 else 0)
                         - (1 if flags else 0) - (2 if weighted < 0.15 else 0))
+        errors = len(contradicted) + len(misconceptions)
         justification = {
-            "correctness": f"The most important points are {heavy_coverage:.0%} evidenced in the answer.",
+            "correctness": f"The most important points are {heavy_coverage:.0%} evidenced in the answer"
+                           + (f"; {errors} wrong claim{'s' if errors != 1 else ''} cap it." if errors else "."),
             "completeness": f"{len(covered)} of {len(verdicts)} key points covered, {len(partly)} partly.",
             "depth": f"Overall evidence {overall:.1f}/5 over {words} words.",
             "clarity": f"{len(sentences)} sentences, {mean_sentence:.0f} words each on average.",
@@ -642,10 +743,16 @@ class Grader:
             for name, score in scores.items()
         ]
         strengths = [f"You covered: {v.statement}" for v in covered]
-        gaps = [f"{'Partly covered' if v.status == 'partly' else 'Missing'}: {v.statement}"
-                for v in sorted(partly + missing, key=lambda v: -v.weight)]
+        gaps = [f'Contradicted: you said "{v.evidence_quote}", but {v.contradiction}. The key point: {v.statement}'
+                for v in sorted(contradicted, key=lambda v: -v.weight)]
+        gaps += [f'Misconception: you said "{hit.quote}". {hit.why}' for hit in misconceptions]
+        gaps += [f"{'Partly covered' if v.status == 'partly' else 'Missing'}: {v.statement}"
+                 for v in sorted(partly + missing, key=lambda v: -v.weight)]
         advice = []
-        if missing or partly:
+        if contradicted:
+            first_error = max(contradicted, key=lambda v: v.weight)
+            advice.append(f"Check again: {first_error.statement}")
+        elif missing or partly:
             first = sorted(missing + partly, key=lambda v: (v.status != "missing", -v.weight))[0]
             advice.append(f"Think about: {first.probe}")
         if question.sections:
@@ -653,8 +760,13 @@ class Grader:
         if len(model_advice.split()) >= 4:  # a word or two from a small model is noise, not advice
             advice.append(model_advice)
         explanation = (
-            f"{len(covered)} of {len(verdicts)} key points covered and {len(partly)} partly; weighted coverage "
-            f"{weighted:.0%} gives {overall:.1f}/5."
+            f"{len(covered)} of {len(verdicts)} key points covered and {len(partly)} partly"
+            + (f", {len(contradicted)} contradicted" if contradicted else "")
+            + f"; weighted coverage {weighted:.0%}"
+            + (f" less {penalty:.1f} for wrong claims" if errors else "")
+            + f" gives {overall:.1f}/5."
+            + (f" The answer states {len(misconceptions)} known misconception"
+               f"{'s' if len(misconceptions) != 1 else ''}." if misconceptions else "")
             + (" Instruction-like text in the answer was ignored." if flags else "")
             + (" Scored from evidence only: the model was not used." if evidence_only else "")
         )
@@ -677,6 +789,7 @@ class Grader:
             seed=self.seed,
             calibration_version=calibration.version,
             timings=timings,
+            misconceptions=list(misconceptions),
         )
 
     def _zero_grade(

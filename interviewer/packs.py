@@ -39,6 +39,13 @@ class KeyPoint(_Strict):
     )
 
 
+class Misconception(_Strict):
+    """A wrong claim candidates make about the question, and why it is wrong; an answer stating it loses points."""
+
+    claim: str = Field(min_length=8, description="The wrong claim, stated as a candidate would state it.")
+    why: str = Field(min_length=8, description="Why it is wrong: what is true instead.")
+
+
 class Question(_Strict):
     id: str = Field(pattern=SLUG_PATTERN, description="Stable slug; history and review schedules key on it.")
     topic: str = Field(description="One of the pack's topic ids.")
@@ -53,6 +60,9 @@ class Question(_Strict):
     )
     follow_ups: list[str] = Field(
         default_factory=list, description="Deeper questions an interviewer may ask."
+    )
+    misconceptions: list[Misconception] = Field(
+        default_factory=list, description="Wrong claims candidates make, each with why it is wrong (optional)."
     )
     tags: list[str] = Field(default_factory=list)
     sections: list[str] = Field(

@@ -25,7 +25,7 @@ _CONTROL = re.compile(
 )
 COMMANDS = {"/hint": "hint", "/skip": "skip", "/answer": "show_answer", "/end": "end"}
 END_OF_ANSWER = "."
-MARKS = {"covered": "covered", "partly": "partly ", "missing": "MISSING"}
+MARKS = {"covered": "covered", "partly": "partly ", "missing": "MISSING", "contradicted": "WRONG  "}
 
 
 def printable(text: str) -> str:

@@ -25,7 +25,7 @@ from interviewer.packs import Pack, Question
 REPORT_SCHEMA_VERSION = 2  # 2: disputed grades
 WEAKEST_LIMIT = 10
 # Statuses that mean "study this"; anything else a grade holds (covered, or an unknown value) is not a gap.
-WEAK_STATUSES = ("missing", "partly")
+WEAK_STATUSES = ("contradicted", "missing", "partly")
 
 
 # --- the report ------------------------------------------------------------------------------------------
@@ -556,6 +556,7 @@ blockquote { margin: .5rem 0; padding: .4rem .8rem; background: #f6f8fa; border-
              white-space: pre-wrap; }
 .score { font-weight: 600; } .muted { color: #666; }
 .status-covered { color: #1a7f37; } .status-partly { color: #9a6700; } .status-missing { color: #cf222e; }
+.status-contradicted { color: #cf222e; font-weight: 600; }
 .warning { color: #cf222e; font-weight: 600; } .dispute { color: #8250df; font-style: italic; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } }
 """
@@ -567,7 +568,7 @@ def _e(value: object) -> str:
 
 def _status_class(status: str) -> str:
     # The status comes from stored data; only known values become part of a class name.
-    return f"status-{status}" if status in ("covered", "partly", "missing") else "status-unknown"
+    return f"status-{status}" if status in ("covered", "partly", "missing", "contradicted") else "status-unknown"
 
 
 def render_html(report: SessionReport) -> str:

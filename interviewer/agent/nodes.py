@@ -261,12 +261,13 @@ class InterviewNodes:
 
     @staticmethod
     def _follow_up_target(grade: Grade, current: CurrentQuestion) -> KeyPointVerdict | None:
-        """The most important key point still missing: the heaviest weight times the least coverage."""
+        """The most important key point still missing: a contradicted one first, then the heaviest weight times the
+        least coverage."""
         open_points = [v for v in grade.key_points
                        if v.status != "covered" and v.key_point_id not in current.follow_ups_asked]
         if not open_points:
             return None
-        return max(open_points, key=lambda v: (v.weight * (1.0 - v.coverage), v.weight))
+        return max(open_points, key=lambda v: (v.status == "contradicted", v.weight * (1.0 - v.coverage), v.weight))
 
     def follow_up(self, state: InterviewState) -> dict[str, Any]:
         plan, pack = self._plan(state)

@@ -36,7 +36,7 @@ def test_real_model_grades_are_valid_and_rank_good_above_bad(grader: Grader, que
     for grade in (good, bad):
         Grade.model_validate(grade.model_dump())  # round-trips through the schema
         assert len(grade.key_points) == len(question.key_points)
-        assert grade.prompt_version == "grading@3"
+        assert grade.prompt_version == "grading@4"
         # Either the model answered (and is named) or the grade says plainly it was not used.
         assert grade.model_id == "SmolLM2-135M-Instruct.Q4_1.gguf" or (grade.evidence_only and grade.model_note)
     assert good.overall >= bad.overall + 1.5

@@ -91,7 +91,7 @@ def test_grade_shows_the_rubric_and_advice(grader: Grader, question) -> None:  #
     assert [c.criterion for c in grade.criteria] == ["correctness", "completeness", "depth", "clarity"]
     assert all(c.descriptor and c.justification for c in grade.criteria)
     assert grade.gaps and grade.advice[0].startswith("Think about: ")
-    assert grade.prompt_version == "grading@3" and grade.calibration_version == "test"
+    assert grade.prompt_version == "grading@4" and grade.calibration_version == "test"
     assert grade.percent == round(grade.overall * 20)
 
 
@@ -322,3 +322,58 @@ def test_prepare_reads_the_question_ahead_and_looks_references_up_once(question)
     graded_prompt = llm.history[0][1]["content"]
     prefix = warmed[1]["content"].split("<candidate_answer>")[0]
     assert graded_prompt.startswith(prefix), "the graded prompt starts with what was read ahead"
+
+
+# --- contradictions and misconceptions -------------------------------------------------------------------
+
+
+def test_a_reversed_key_point_is_contradicted_quoted_and_costs_points(grader: Grader, question) -> None:  # type: ignore[no-untyped-def]
+    right = PARTIAL + " Grounding reduces hallucination but does not eliminate it."
+    wrong = PARTIAL + " Grounding eliminates hallucination completely."
+    good, bad = grader.grade(question, right), grader.grade(question, wrong)
+    point = next(kp for kp in bad.key_points if kp.key_point_id == "reduces-not-eliminates-hallucination")
+    assert point.status == "contradicted" and point.coverage == 0.0
+    assert point.evidence_quote == "Grounding eliminates hallucination completely." and point.contradiction
+    assert bad.overall < good.overall and bad.overall <= 2.0
+    correctness = next(c for c in bad.criteria if c.criterion == "correctness")
+    assert correctness.score <= 2
+    assert any(gap.startswith('Contradicted: you said "Grounding eliminates') and point.statement in gap
+               for gap in bad.gaps)
+    assert bad.missing_key_points[0].status == "contradicted", "a contradiction is the first thing to fix"
+    assert all(kp.status != "contradicted" for kp in good.key_points)
+
+
+def test_a_stated_misconception_is_explained_and_costs_points(grader: Grader, question) -> None:  # type: ignore[no-untyped-def]
+    from interviewer.packs import Misconception
+
+    claim = "RAG retrains the model weights on your documents every night."
+    why = "RAG changes no weights: it retrieves passages at query time and puts them in the prompt."
+    with_claims = question.model_copy(update={"misconceptions": [Misconception(claim=claim, why=why)]})
+    plain = grader.grade(with_claims, PARTIAL)
+    stated = grader.grade(with_claims, PARTIAL + " RAG retrains the model weights on your documents every night.")
+    denied = grader.grade(with_claims, PARTIAL + " RAG never retrains the model weights on your documents.")
+    assert plain.misconceptions == [] and denied.misconceptions == []
+    (hit,) = stated.misconceptions
+    assert hit.claim == claim and hit.why == why and hit.quote.startswith("RAG retrains")
+    assert any(gap.startswith("Misconception:") and why in gap for gap in stated.gaps)
+    assert stated.overall <= min(plain.overall - 0.5, 2.0)
+    assert "misconception" in stated.explanation
+
+
+def test_the_model_may_flag_a_contradiction_only_where_evidence_is_thin(question) -> None:  # type: ignore[no-untyped-def]
+    answer = "RAG is when the model retrieves stuff and adds it to the prompt."
+    llm = FakeLLM().enqueue({"key_points": [{"point": "k4", "quote": "RAG is when the model retrieves stuff",
+                                             "verdict": "contradicted"}], "advice": ""})
+    grade = asking_grader(llm, Calibration()).grade(question, answer)
+    point = grade.key_points[3]
+    assert point.model_verdict == "contradicted" and point.model_quote_verified
+    assert point.status == "contradicted" and point.contradiction
+
+
+def test_the_model_schema_offers_the_contradicted_verdict(question) -> None:  # type: ignore[no-untyped-def]
+    from interviewer.grading import model_output_type
+
+    schema = model_output_type(question).model_json_schema()
+    verdicts = schema["$defs"]["ModelKeyPointVerdict"]["properties"]["verdict"]["enum"]
+    assert "contradicted" in verdicts
+    assert "contradicted" in load_prompt().system

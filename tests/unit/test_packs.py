@@ -191,3 +191,21 @@ def test_json_schema_describes_the_format() -> None:
     assert set(schema["required"]) >= {"name", "title", "version", "topics", "questions"}
     key_point = schema["$defs"]["KeyPoint"]
     assert key_point["properties"]["probe"]["description"]
+
+
+def test_misconceptions_are_optional_and_need_a_claim_and_why() -> None:
+    from pydantic import ValidationError
+
+    from interviewer.packs import Misconception, pack_json_schema
+
+    assert Misconception(claim="LoRA updates every weight.", why="LoRA freezes the weights.").claim
+    with pytest.raises(ValidationError):
+        Misconception(claim="short", why="LoRA freezes the weights.")
+    assert "misconceptions" in pack_json_schema()
+
+
+def test_every_builtin_question_has_a_misconception() -> None:
+    from interviewer.resources import builtin_packs_dir
+
+    pack = load_pack(builtin_packs_dir() / "genai-core.yaml").pack
+    assert all(question.misconceptions for question in pack.questions)
