@@ -445,6 +445,10 @@ def eval_grading_command(
     fit: Annotated[
         Path | None, typer.Option("--fit-calibration", help="Fit the score formula on this data; write it here.")
     ] = None,
+    no_misconceptions: Annotated[
+        bool,
+        typer.Option("--no-misconceptions", help="Ignore the packs' misconceptions for rows naming a pack question."),
+    ] = False,
 ) -> None:
     """Compare the grader with human scores: Pearson, Spearman, QWK, RMSE, MAE and the score distribution."""
     import time as _time
@@ -457,6 +461,7 @@ def eval_grading_command(
         grade_cases,
         load_grading_dataset,
         sample,
+        with_pack_misconceptions,
         write_predictions,
     )
     from interviewer.grading import Grader
@@ -467,6 +472,9 @@ def eval_grading_command(
     path = dataset or builtin_eval_dir() / "grading-dev.csv"
     skipped: list[SkippedRow] = []
     cases = sample(load_grading_dataset(path, skipped), limit, seed)
+    if not no_misconceptions:
+        questions = {q.id: q for loaded in _catalog(settings).packs for q in loaded.pack.questions}
+        cases = with_pack_misconceptions(cases, questions)
     for row in skipped:
         err.print(f"Skipped {path}:{row.line}: {row.reason}", markup=False)
     llm = (
@@ -508,6 +516,39 @@ def eval_grading_command(
     if fit is not None:
         out.print(f"Calibration written to {fit} (5-fold held-out: {payload['calibration_cross_validated']})",
                   markup=False)
+
+
+@eval_app.command("pairs")
+def eval_pairs_command(
+    dataset: Annotated[
+        Path | None,
+        typer.Option("--dataset", help="CSV: question_id, right_answer, contradicting_answer, what_is_reversed."),
+    ] = None,
+    pack: Annotated[str, typer.Option("--pack", help="The pack the question ids belong to.")] = "genai-core",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Grade right answers and answers that reverse them: their means and how often they are 2 points apart."""
+    from interviewer.embeddings import default_embedder
+    from interviewer.eval_grading import PAIR_GAP, evaluate_pairs, load_answer_pairs
+    from interviewer.grading import Grader
+    from interviewer.resources import builtin_eval_dir
+
+    settings = state.settings()
+    questions = {question.id: question for question in _catalog(settings).get(pack).pack.questions}
+    pairs = load_answer_pairs(dataset or builtin_eval_dir() / "contradiction-pairs.csv", questions)
+    report = evaluate_pairs(Grader(embedder=default_embedder(), llm=None, seed=settings.seed), pairs)
+    if as_json:
+        out.print_json(json.dumps(report.as_json()))
+        return
+    out.print(
+        f"pairs {report.pairs}  right answers {report.mean_right:.2f}  contradicting answers "
+        f"{report.mean_contradicting:.2f}  {report.share_apart:.0%} at least {PAIR_GAP:g} points apart  "
+        f"reversal caught in {report.share_caught:.0%}  (evidence only, {report.seconds:.1f}s)",
+        markup=False,
+    )
+    for close in report.close:
+        out.print(f"  close (line {close['line']}, {close['question_id']}): {close['right']:.1f} vs "
+                  f"{close['contradicting']:.1f}  {close['what_is_reversed']}", markup=False)
 
 
 # --- interview, history, reports ---------------------------------------------------------------------------

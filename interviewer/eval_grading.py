@@ -19,7 +19,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +90,18 @@ def load_grading_dataset(path: Path, skipped: list[SkippedRow] | None = None) ->
         reasons = "; ".join(f"{path}:{p.line}: {p.reason}" for p in problems[:5])
         raise DatasetError(f"{path} holds no gradable rows" + (f" ({reasons})" if reasons else ""))
     return cases
+
+
+def with_pack_misconceptions(cases: Sequence[GradingCase], questions: dict[str, Question]) -> list[GradingCase]:
+    """Rows naming a pack question (a question_id column, the same question text) are graded with that question's
+    misconceptions, as an interview would grade them."""
+    enriched = []
+    for case in cases:
+        known = questions.get((case.row.get("question_id") or "").strip())
+        if known is not None and known.question == case.question.question and known.misconceptions:
+            case = replace(case, question=case.question.model_copy(update={"misconceptions": known.misconceptions}))
+        enriched.append(case)
+    return enriched
 
 
 def _row_problem(row: dict[str, str | None]) -> str | None:
@@ -166,6 +178,7 @@ def texts_to_embed(cases: Sequence[GradingCase]) -> list[str]:
     for case in cases:
         sentences = sanitise(case.answer).sentences
         texts.extend(point.statement for point in case.question.key_points)
+        texts.extend(m.claim for m in case.question.misconceptions)
         texts.extend(sentences)
         texts.extend(f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False))
     return texts
@@ -381,4 +394,102 @@ def fit_calibration(
         scale=round(scale, 4),
         fitted_on=fitted_on,
         fit_figures={f"cv_{name}": round(value, 4) for name, value in cv.items()},
+    )
+
+
+# --- contradiction pairs ---------------------------------------------------------------------------------
+
+PAIR_COLUMNS = ("question_id", "right_answer", "contradicting_answer", "what_is_reversed")
+PAIR_GAP = 2.0  # a right answer and its reversal should be at least this many points apart
+
+
+@dataclass(frozen=True)
+class AnswerPair:
+    line: int
+    question: Question
+    right_answer: str
+    contradicting_answer: str
+    what_is_reversed: str
+
+
+@dataclass
+class PairsReport:
+    pairs: int
+    mean_right: float
+    mean_contradicting: float
+    share_apart: float  # pairs at least PAIR_GAP points apart
+    share_caught: float  # contradicting answers with a contradicted key point or a stated misconception
+    close: list[dict[str, object]]  # the pairs less than PAIR_GAP apart
+    seconds: float
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "pairs": self.pairs,
+            "mean_right": round(self.mean_right, 3),
+            "mean_contradicting": round(self.mean_contradicting, 3),
+            "share_apart": round(self.share_apart, 3),
+            "share_caught": round(self.share_caught, 3),
+            "close": self.close,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def load_answer_pairs(path: Path, questions: dict[str, Question]) -> list[AnswerPair]:
+    """Pairs of answers to one pack question: a right one and one that reverses it (CSV, PAIR_COLUMNS)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from exc
+    missing = [column for column in PAIR_COLUMNS if column not in columns]
+    if missing:
+        raise DatasetError(f"{path} lacks the column(s) {', '.join(missing)}; needs {', '.join(PAIR_COLUMNS)}")
+    pairs = []
+    for number, row in enumerate(rows, start=2):
+        question = questions.get((row["question_id"] or "").strip())
+        if question is None:
+            raise DatasetError(f"{path}:{number}: no question '{row['question_id']}' in the pack")
+        if not (row["right_answer"] or "").strip() or not (row["contradicting_answer"] or "").strip():
+            raise DatasetError(f"{path}:{number}: both answers are needed")
+        pairs.append(AnswerPair(number, question, row["right_answer"], row["contradicting_answer"],
+                                row["what_is_reversed"] or ""))
+    if not pairs:
+        raise DatasetError(f"{path} holds no pairs")
+    return pairs
+
+
+def evaluate_pairs(grader: Grader, pairs: Sequence[AnswerPair], seconds_started: float | None = None) -> PairsReport:
+    """Grade both answers of every pair: how far apart a right answer and its reversal land."""
+    import time
+
+    started = time.perf_counter() if seconds_started is None else seconds_started
+    texts: list[str] = []
+    for pair in pairs:
+        texts.extend(point.statement for point in pair.question.key_points)
+        texts.extend(m.claim for m in pair.question.misconceptions)
+        for answer in (pair.right_answer, pair.contradicting_answer):
+            sentences = sanitise(answer).sentences
+            texts.extend(sentences)
+            texts.extend(f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False))
+    grader.embedder = PrecomputedEmbedder(grader.embedder, texts)
+    right, wrong, close, caught = [], [], [], 0
+    for pair in pairs:
+        good = grader.grade(pair.question, pair.right_answer, use_model=False)
+        bad = grader.grade(pair.question, pair.contradicting_answer, use_model=False)
+        right.append(good.overall)
+        wrong.append(bad.overall)
+        caught += bool(bad.misconceptions or any(v.status == "contradicted" for v in bad.key_points))
+        if good.overall - bad.overall < PAIR_GAP:
+            close.append({"line": pair.line, "question_id": pair.question.id, "right": good.overall,
+                          "contradicting": bad.overall, "what_is_reversed": pair.what_is_reversed})
+    return PairsReport(
+        pairs=len(pairs),
+        mean_right=float(np.mean(right)),
+        mean_contradicting=float(np.mean(wrong)),
+        share_apart=1 - len(close) / len(pairs),
+        share_caught=caught / len(pairs),
+        close=close,
+        seconds=time.perf_counter() - started,
     )
