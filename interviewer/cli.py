@@ -582,7 +582,8 @@ def run_interview(
         plan.check_topics(chosen)
     if not plain and _interactive():
         _open_tui(settings, plan=plan, resume=resume is not None,
-                  resume_id=None if resume in (None, "latest") else resume, model=model, use_model=not no_model)
+                  resume_id=None if resume in (None, "latest") else resume, model=model, use_model=not no_model,
+                  catalog=catalog)
         return
     _run_plain(settings, catalog, plan, resume=resume, model=model, no_model=no_model, quiet_tools=quiet_tools)
 

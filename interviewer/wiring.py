@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +35,59 @@ def build_llm(settings: Settings, model: Path | None = None) -> Any:
                        seed=settings.seed)
 
 
+class RetrieverOnFirstSearch:
+    """The hybrid retriever, opened at its first search rather than when an interview opens.
+
+    Opening it imports chromadb and reads the store (about half a second, more on a slow CPU), which is better
+    spent while the candidate reads the first question than before it is shown. A store that cannot be opened is
+    reported once through `note`, and grading goes on without citations, as when it is missing at the start.
+    """
+
+    def __init__(self, settings: Settings, note: Note) -> None:
+        self._settings = settings
+        self._note = note
+        self._retriever: Any = None
+        self._failed = False
+        self._lock = threading.Lock()
+
+    def _open(self) -> Any:
+        with self._lock:
+            if self._retriever is None and not self._failed:
+                try:
+                    self._retriever = build_retriever(self._settings)
+                except InterviewerError as exc:
+                    self._failed = True
+                    self._note(f"Note: grading without citations ({exc.title}: {exc.message})")
+            return self._retriever
+
+    def search(self, query: str, k: int = 5, topics: Sequence[str] | None = None) -> list[Any]:
+        retriever = self._open()
+        return [] if retriever is None else list(retriever.search(query, k=k, topics=topics))
+
+
+class ChatModelOnFirstUse:
+    """The interviewer's chat model, built when a follow-up or hint first needs it (LangChain's llama.cpp
+    wrapper costs most of a second to import); until then the interview's first question is already showing."""
+
+    def __init__(self, llm: Any) -> None:
+        self._llm = llm
+        self._model: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._model is None:
+            self._model = self._llm.chat_model()
+        return getattr(self._model, name)
+
+
 def build_grader(settings: Settings, model: Path | None, use_model: bool, note: Note = _ignore) -> Any:
     from interviewer.embeddings import default_embedder
     from interviewer.grading import Grader
 
     embedder = default_embedder()
-    try:
-        retriever = build_retriever(settings)
-    except InterviewerError as exc:
-        note(f"Note: grading without citations ({exc.title}: {exc.message})")
-        retriever = None
+    missing_store = store_status(settings)
+    if missing_store is not None:
+        note(f"Note: grading without citations (Knowledge store problem: {missing_store})")
+    retriever = None if missing_store is not None else RetrieverOnFirstSearch(settings, note)
     llm = build_llm(settings, model) if use_model else None
     return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed)
 
@@ -70,11 +114,13 @@ def open_interview(
     grader = build_grader(settings, model, use_model, note)
     chat_model = None
     if grader.llm is not None:
-        try:
-            chat_model = grader.llm.chat_model()
-        except ModelError as exc:
-            note(f"{exc.title}: {exc.message}. Grading from evidence only; follow-ups are the authored ones.")
+        # Only the file is checked here; the model loads at its first use, after the first question is shown.
+        problem = model_status(settings, model)
+        if problem is not None:
+            note(f"Model unavailable: {problem}. Grading from evidence only; follow-ups are the authored ones.")
             grader.llm = None
+        else:
+            chat_model = ChatModelOnFirstUse(grader.llm)
     history = History(settings.history_path)
     deps = InterviewDeps(packs={loaded.pack.name: loaded.pack for loaded in catalog.packs}, grader=grader,
                          history=history, chat_model=chat_model)

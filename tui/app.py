@@ -42,9 +42,10 @@ class InterviewerApp(App[None]):
         from tui.screens.home import HomeScreen
 
         self.theme = "textual-dark"
-        self.push_screen(HomeScreen(self.backend))
-        if self.request is not None:
+        if self.request is not None:  # straight to the interview: Home is built only if the user goes there
             self.open_interview(self.request)
+        else:
+            self.push_screen(HomeScreen(self.backend))
 
     # --- navigation ----------------------------------------------------------------------------------------
 
@@ -67,7 +68,9 @@ class InterviewerApp(App[None]):
             return
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        if not isinstance(self.screen, HomeScreen):
+        if len(self.screen_stack) < 2:
+            self.push_screen(HomeScreen(self.backend))
+        elif not isinstance(self.screen, HomeScreen):
             self.switch_screen(HomeScreen(self.backend))
 
     def action_open_history(self) -> None:
@@ -111,11 +114,16 @@ class InterviewerApp(App[None]):
 def make_app(
     settings: Settings, *, request: InterviewRequest | None = None, model: Path | None = None,
     use_model: bool = True, open_session: SessionOpener | None = None, clock: Callable[[], float] = time.monotonic,
+    catalog: Any = None,
 ) -> InterviewerApp:
-    """The app over these settings. Tests pass `open_session` (fakes) and `clock`."""
-    backend = Backend(settings, model=model, use_model=use_model, open_session=open_session)
+    """The app over these settings. Tests pass `open_session` (fakes) and `clock`; `catalog`: packs already read."""
+    backend = Backend(settings, model=model, use_model=use_model, open_session=open_session,
+                      preloaded_catalog=catalog)
     return InterviewerApp(backend, request, clock)
 
 
 def run_app(settings: Settings, **options: Any) -> None:
-    make_app(settings, **options).run()
+    app = make_app(settings, **options)
+    if app.request is not None:
+        app.backend.open_in_background()  # the engine's imports overlap the terminal set-up and first paint
+    app.run()

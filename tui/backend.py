@@ -45,13 +45,14 @@ class Backend:
     model: Path | None = None
     use_model: bool = True
     open_session: SessionOpener | None = None
+    preloaded_catalog: PackCatalog | None = None  # the packs, when the caller has read them already
     notes: list[str] = field(default_factory=list)  # what opening the engine had to say (a missing model, ...)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
         self._open_lock = threading.Lock()
         self._session: InterviewSession | None = None
-        self._catalog: PackCatalog | None = None
+        self._catalog: PackCatalog | None = self.preloaded_catalog
         self._history: History | None = None
         self.drafts = DraftStore(self.settings.data_dir / "drafts")
 
@@ -98,9 +99,10 @@ class Backend:
         from interviewer.packs import discover_packs
         from interviewer.resources import builtin_packs_dir
 
-        if self._catalog is None:
-            self._catalog = discover_packs(builtin_packs_dir(), self.settings.user_packs_path)
-        return self._catalog
+        with self._open_lock:  # Home and the interview may both ask at start; the packs are read once
+            if self._catalog is None:
+                self._catalog = discover_packs(builtin_packs_dir(), self.settings.user_packs_path)
+            return self._catalog
 
     def catalog_question(self, question_id: str) -> Any:
         """The installed question with that id (any pack), or None."""
@@ -111,21 +113,34 @@ class Backend:
         return None
 
     def reload_catalog(self) -> PackCatalog:
-        self._catalog = None
+        with self._open_lock:
+            self._catalog = None
         return self.catalog()
 
     def engine(self) -> InterviewSession:
         """The interview engine, opened on first use (packs, grader, models, checkpoints)."""
+        catalog = self.catalog()
         with self._open_lock:
             if self._session is None:
                 if self.open_session is not None:
-                    self._session = self.open_session(self.settings, self.notes.append, self.catalog())
+                    self._session = self.open_session(self.settings, self.notes.append, catalog)
                 else:
                     from interviewer.wiring import open_interview
 
                     self._session = open_interview(self.settings, self.model, use_model=self.use_model,
-                                                   note=self.notes.append, catalog=self.catalog())
+                                                   note=self.notes.append, catalog=catalog)
             return self._session
+
+    def open_in_background(self) -> None:
+        """Start opening the engine now, on another thread, so it overlaps the app's own start-up."""
+
+        def open_quietly() -> None:
+            try:
+                self.engine()
+            except Exception:  # noqa: BLE001 — the interview screen opens it again and reports the failure
+                pass
+
+        threading.Thread(target=open_quietly, name="open-engine", daemon=True).start()
 
     def build_store(self, on_progress: Callable[[int, int], None]) -> str:
         from interviewer.wiring import build_store

@@ -14,12 +14,12 @@ from interviewer.config import Settings
 
 
 def open_full_screen(settings: Settings, *, plan: Any = None, resume: bool = False, resume_id: str | None = None,
-                     model: Path | None = None, use_model: bool = True) -> None:
+                     model: Path | None = None, use_model: bool = True, catalog: Any = None) -> None:
     from tui.app import run_app
     from tui.backend import InterviewRequest
 
     request = InterviewRequest(plan=plan, resume=resume, resume_id=resume_id) if plan or resume else None
-    run_app(settings, request=request, model=model, use_model=use_model)
+    run_app(settings, request=request, model=model, use_model=use_model, catalog=catalog)
 
 
 def main() -> None:

@@ -142,6 +142,9 @@ async def test_hint_costs_points_and_skip_and_end_ask_first(data_dir: Path) -> N
         await pilot.click("#yes")
         await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
         assert "finished" in screen_text(app.screen)
+        await pilot.click("#home")  # a new session from the summary
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert not any(isinstance(screen, InterviewScreen) for screen in app.screen_stack)
 
 
 @pilot_test

@@ -122,10 +122,7 @@ class InterviewScreen(Screen[None]):
     def open_and_start(self) -> None:
         try:
             session = self.backend.engine()
-            for note in self.backend.notes:
-                self.app.call_from_thread(self.app.notify, note, title="Note", severity="warning", markup=False,
-                                          timeout=8)
-            self.backend.notes.clear()
+            self.app.call_from_thread(self.show_notes)
             with self.backend.lock:
                 if self.request.resume:
                     step, earlier = session.resume(self.request.resume_id)
@@ -190,7 +187,13 @@ class InterviewScreen(Screen[None]):
             elif item.type == "summary":
                 self._summary_text = item.text
 
+    def show_notes(self) -> None:
+        """What the engine had to say while it worked (a missing model, a store it could not open), once each."""
+        while self.backend.notes:
+            self.notify(self.backend.notes.pop(0), title="Note", severity="warning", markup=False, timeout=8)
+
     def on_step_arrived(self, message: StepArrived) -> None:
+        self.show_notes()
         step = message.step
         transcript = self.query_one(Transcript)
         if message.earlier:
