@@ -29,7 +29,7 @@ def make_grade(
         status = statuses.get(point.id, "covered")
         points.append({
             "key_point_id": point.id, "statement": point.statement, "weight": point.weight, "status": status,
-            "coverage": {"covered": 0.9, "partly": 0.4, "missing": 0.05}[status],
+            "coverage": {"covered": 0.9, "partly": 0.4, "missing": 0.05, "contradicted": 0.05}[status],
             "evidence_quote": None if status == "missing" else f"quote for {point.id}",
             "similarity": 0.5, "word_overlap": 0.5, "model_verdict": None, "model_quote_verified": None,
             "probe": point.probe,

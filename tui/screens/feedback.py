@@ -17,7 +17,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Label, Static
 
 from tui.backend import Backend
-from tui.widgets.grade_text import guard_and_flags, headline, highlighted_answer, key_point_lines, score_style
+from tui.widgets.grade_text import (
+    guard_and_flags,
+    headline,
+    highlighted_answer,
+    key_point_lines,
+    misconception_lines,
+    score_style,
+)
 
 
 class FeedbackScreen(ModalScreen[None]):
@@ -54,8 +61,13 @@ class FeedbackScreen(ModalScreen[None]):
             yield Label(Text("Key points", style="bold underline"))
             yield Static(key_point_lines(grade.get("key_points", [])), id="key-points")
             yield Label(Text("Your answer, with the evidence highlighted", style="bold underline"))
-            yield Static(highlighted_answer(self.entry.get("answers") or [], grade.get("key_points", [])),
+            yield Static(highlighted_answer(self.entry.get("answers") or [], grade.get("key_points", []),
+                                            grade.get("misconceptions") or []),
                          id="answer-evidence", classes="answer-box")
+            wrong = misconception_lines(grade)
+            if wrong is not None:
+                yield Label(Text("Misconceptions stated", style="bold underline"))
+                yield Static(wrong, id="misconceptions")
             if grade.get("advice"):
                 yield Label(Text("Advice", style="bold underline"))
                 advice = Text()

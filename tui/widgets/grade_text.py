@@ -64,6 +64,27 @@ def key_point_lines(points: Iterable[dict[str, Any]], with_quotes: bool = True) 
             text.append("\n               “", style="dim")
             text.append(str(point["evidence_quote"]), style="italic")
             text.append("”", style="dim")
+        if with_quotes and status == "contradicted" and point.get("contradiction"):
+            text.append("\n               ", style="dim")
+            text.append("reversed: " + str(point["contradiction"]), style="magenta")
+    return text
+
+
+def misconception_lines(grade: dict[str, Any]) -> Text | None:
+    """Each wrong claim the answer states, with the sentence that states it and why it is wrong."""
+    hits = grade.get("misconceptions") or []
+    if not hits:
+        return None
+    text = Text()
+    for number, hit in enumerate(hits):
+        if number:
+            text.append("\n")
+        text.append("✘ misconception  ", style="bold red")
+        text.append(f"“{hit.get('quote', '')}”", style="italic")
+        text.append("\n   wrong claim: ", style="dim")
+        text.append(str(hit.get("claim", "")))
+        text.append("\n   why: ", style="dim")
+        text.append(str(hit.get("why", "")))
     return text
 
 
@@ -77,10 +98,15 @@ def compact(grade: dict[str, Any]) -> Text:
     if grade.get("key_points") and not grade.get("guard"):
         text.append("\n")
         text.append_text(key_point_lines(grade["key_points"], with_quotes=False))
+    for hit in grade.get("misconceptions") or []:
+        text.append("\n")
+        text.append("✘ misconception  ", style="bold red")
+        text.append(str(hit.get("claim", "")))
     return text
 
 
-def highlighted_answer(answers: Sequence[str], points: Iterable[dict[str, Any]]) -> Text:
+def highlighted_answer(answers: Sequence[str], points: Iterable[dict[str, Any]],
+                       misconceptions: Sequence[dict[str, Any]] = ()) -> Text:
     """The candidate's own words with each evidence quote highlighted in its key point's colour."""
     text = Text()
     for number, answer in enumerate(answers):
@@ -88,6 +114,10 @@ def highlighted_answer(answers: Sequence[str], points: Iterable[dict[str, Any]])
             text.append("\n\n— follow-up answer —\n", style="dim")
         text.append(answer or "(no answer)")
     plain = text.plain
+    for hit in misconceptions:
+        start = plain.find(str(hit.get("quote", "")))
+        if hit.get("quote") and start >= 0:
+            text.stylize("white on red", start, start + len(hit["quote"]))
     for point in points:
         quote = point.get("evidence_quote")
         style = QUOTE_STYLES.get(str(point.get("status")))
