@@ -206,22 +206,24 @@ def _duplicate_keys(node: yaml.Node | None, path: Path) -> list[PackProblem]:
 def _describe_pydantic_error(error: Any) -> str:
     loc = [part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
     field = loc[-1] if loc else "pack"
+    if not (isinstance(field, int) or _PLAIN_NAME.match(field)):
+        field = _short(field)[1:-1]  # a key with newlines or escapes stays on one line and prints harmlessly
     kind = error["type"]
     if kind == "missing":
         return f"missing required field '{field}'"
     if kind == "extra_forbidden":
         return f"unknown field '{field}'"
     if kind == "literal_error" and field == "difficulty":
-        return f"difficulty must be 1, 2 or 3, not {error.get('input')!r}"
+        return f"difficulty must be 1, 2 or 3, not {_short(error.get('input'))}"
     if kind == "string_pattern_mismatch":
         return (
-            f"'{field}' must be a lowercase slug (letters, digits, '-', '_', '.'), not {error.get('input')!r}"
+            f"'{field}' must be a lowercase slug (letters, digits, '-', '_', '.'), not {_short(error.get('input'))}"
         )
     if kind in ("too_short", "too_long") and field == "key_points":
         count = len(error.get("input") or [])
         return f"a question needs 2 to 6 key points, this one has {count}"
     if field == "weight":
-        return f"weight must be a number greater than 0 and at most 10, not {error.get('input')!r}"
+        return f"weight must be a number greater than 0 and at most 10, not {_short(error.get('input'))}"
     return f"'{field}': {error['msg']}"
 
 
@@ -266,21 +268,139 @@ def _semantic_problems(pack: Pack, locator: _NodeLocator, path: Path) -> list[Pa
 # the same safe constructors and the same line marks for error messages.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# Bounds checked before anything recursive or expanding runs. The built-in pack is 0.6 MB, nests 6 levels deep and
+# has about 12,000 nodes; a file past these bounds is a mistake or an attack (a deep `[[[[...` overflows the
+# composer's recursion, a few chained aliases expand to billions of nodes).
+MAX_PACK_BYTES = 4 * 1024 * 1024
+MAX_NESTING = 64
+MAX_EXPANDED_NODES = 500_000
+
+
+class _PackLoader(_YAML_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, with a value its constructors cannot convert (a 5,000-digit int, month 13, an empty
+    `!!int`) reported at its own line instead of escaping as a bare ValueError."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError, IndexError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read the value {_short(node.value)}: {exc}", node.start_mark
+            ) from exc
+
+
+_PLAIN_NAME = re.compile(r"^[\w.-]{1,60}$")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _structure_problem(text: str, path: Path) -> PackProblem | None:
+    """Nesting beyond MAX_NESTING, aliases expanding past MAX_EXPANDED_NODES, or an alias inside its own anchor.
+
+    Walks libyaml's event stream (iterative, no recursion), counting every node as the aliases would expand it.
+    """
+    expanded: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, height) of what it names
+    open_anchors: set[str] = set()
+    stack: list[list[Any]] = []  # open collections: [anchor, nodes so far, tallest child]
+    total = 0
+
+    def refuse(event: yaml.Event, message: str) -> PackProblem:
+        mark = event.start_mark
+        return PackProblem(path, mark.line + 1, mark.column + 1, message)
+
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        size: tuple[int, int] | None = None
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= MAX_NESTING:
+                return refuse(event, f"nested more than {MAX_NESTING} levels deep")
+            stack.append([event.anchor, 1, 0])
+            if event.anchor:
+                open_anchors.add(event.anchor)
+            total += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, nodes, tallest = stack.pop()
+            size = (nodes, tallest + 1)
+            if anchor:
+                expanded[anchor] = size
+                open_anchors.discard(anchor)
+        elif isinstance(event, yaml.ScalarEvent):
+            size = (1, 0)
+            if event.anchor:
+                expanded[event.anchor] = size
+            total += 1
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor in open_anchors:
+                return refuse(event, f"alias '*{event.anchor}' is inside its own anchor (a value cannot contain "
+                                     "itself)")
+            size = expanded.get(event.anchor, (1, 0))
+            total += size[0]
+            if len(stack) + size[1] > MAX_NESTING:
+                return refuse(event, f"alias '*{event.anchor}' nests the pack more than {MAX_NESTING} levels deep")
+        if total > MAX_EXPANDED_NODES:
+            return refuse(event, f"aliases expand the pack past {MAX_EXPANDED_NODES:,} values; write it out plainly")
+        if size is not None and stack:
+            stack[-1][1] += size[0]
+            stack[-1][2] = max(stack[-1][2], size[1])
+    return None
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str, path: Path) -> PackProblem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    position = getattr(exc, "position", None)
+    if mark is not None:
+        line, column = mark.line + 1, mark.column + 1
+    elif isinstance(position, int):  # a ReaderError: a character YAML does not allow
+        before = text[:position]
+        line, column = before.count("\n") + 1, position - before.rfind("\n")
+    else:
+        line, column = 1, 1
+    reason = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
+    return PackProblem(path, line, column, f"invalid YAML: {reason}")
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for line numbers) and the data, from one parse."""
+    loader = _PackLoader(text)
+    try:
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
+
 
 def validate_pack_text(text: str, path: Path) -> tuple[Pack | None, list[PackProblem]]:
-    """Parse and validate a pack's text; returns the pack (if valid) and every problem found."""
+    """Parse and validate a pack's text; returns the pack (if valid) and every problem found.
+
+    Any text gives problems or a pack, never an exception, in time and memory bounded by MAX_PACK_BYTES.
+    """
+    if len(text) > MAX_PACK_BYTES:
+        return None, [PackProblem(path, 1, 1, f"file too large ({len(text):,} characters; a pack may have at most "
+                                              f"{MAX_PACK_BYTES // (1024 * 1024)} MB)")]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: only text made in memory, never a file, can hold one
+        before = text[: exc.start]
+        return None, [PackProblem(path, before.count("\n") + 1, exc.start - before.rfind("\n"),
+                                  f"character U+{ord(text[exc.start]):04X} is not valid text")]
     try:
         try:
-            root = yaml.compose(text, Loader=_YAML_LOADER)
-            data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 — a safe loader, C or Python
-        except yaml.YAMLError:
-            yaml.compose(text, Loader=yaml.SafeLoader)  # the pure-Python parser words syntax errors better
+            structure = _structure_problem(text, path)
+            if structure is not None:
+                return None, [structure]
+            root, data = _parse(text)
+        except yaml.YAMLError as exc:
+            try:
+                yaml.compose(text, Loader=yaml.SafeLoader)  # the pure-Python parser words syntax errors better
+            except yaml.YAMLError as worded:
+                raise worded from exc
+            except RecursionError:
+                pass
             raise
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        reason = getattr(exc, "problem", None) or str(exc)
-        return None, [PackProblem(path, line, column, f"invalid YAML: {reason}")]
+        return None, [_yaml_problem(exc, text, path)]
     if not isinstance(data, dict):
         return None, [
             PackProblem(path, 1, 1, "a pack must be a YAML mapping with name, title, topics, questions")
@@ -302,6 +422,10 @@ def validate_pack_text(text: str, path: Path) -> tuple[Pack | None, list[PackPro
 
 def validate_pack_file(path: Path) -> tuple[Pack | None, list[PackProblem]]:
     try:
+        size = path.stat().st_size
+        if size > MAX_PACK_BYTES:  # refused unread: a runaway file must not be pulled into memory
+            return None, [PackProblem(path, 1, 1, f"file too large ({size:,} bytes; a pack may have at most "
+                                                  f"{MAX_PACK_BYTES // (1024 * 1024)} MB)")]
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return None, [PackProblem(path, 1, 1, "not a UTF-8 text file")]
