@@ -62,6 +62,7 @@ lock: $(STAMP)
 bench: $(STAMP) store
 	$(PY) benchmarks/ingest_bench.py
 	$(PY) benchmarks/retrieval_bench.py
+	$(PY) benchmarks/tui_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
