@@ -99,7 +99,7 @@ class FeedbackScreen(ModalScreen[None]):
             yield Button("Close (Esc)", variant="primary", id="close")
 
     def on_mount(self) -> None:
-        self.query_one("#close", Button).focus()
+        self.query_one("#feedback").focus()  # arrows and page keys scroll it; Esc closes
 
     def _rubric(self) -> Table:
         # A Rich table wraps its cells, so the whole rubric reads at 80 columns.

@@ -29,8 +29,10 @@ KEYS = [
 
 ABOUT = (
     "Each answer is graded from evidence the program checks: which key points your answer covers (the quote that "
-    "shows it is highlighted in your own words), guards against empty or copied answers, and a calibrated score. "
-    "The language model only phrases follow-ups and notes, and what it writes is labelled as the model's. "
+    "shows it is highlighted in your own words), statements that reverse a key point or repeat a known "
+    "misconception, guards against empty or copied answers, and a calibrated score. The language model is asked "
+    "only about points the evidence leaves unsure, with a bounded say; it phrases follow-ups, and what it writes "
+    "is labelled as the model's. "
     "Exam mode times each question: at zero the timer turns red and counts on; nothing is taken from you, and "
     "the answer is graded and marked late. Your answer is saved every two seconds while you type."
 )

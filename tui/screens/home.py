@@ -43,7 +43,7 @@ class HomeScreen(Screen[None]):
                     yield Label("Pack", classes="form-label")
                     yield Select([], prompt="loading packs…", id="pack", allow_blank=True)
                 with Horizontal(classes="form-row"):
-                    yield Label("Topics", classes="form-label")
+                    yield Label("Topics\n(none: all)", classes="form-label")
                     yield SelectionList[str](id="topics")
                 with Horizontal(classes="form-row"):
                     yield Label("Difficulty", classes="form-label")
@@ -77,6 +77,8 @@ class HomeScreen(Screen[None]):
         self.refresh_resume()
         self.refresh_status()
         self.query_one("#store-progress", ProgressBar).display = False
+        # Enter does the likely thing: resume what was left unfinished, else start with the form as it is.
+        self.query_one("#resume" if self.query_one("#resume-box").display else "#start", Button).focus()
         self.load_packs()
 
     def on_screen_resume(self) -> None:
