@@ -9,6 +9,7 @@ saved every two seconds, and on quit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -138,8 +139,11 @@ class InterviewScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
     def send_action(self, action: Action) -> None:
         session = self.backend.engine()
+        # Only an answer or a skip is graded, and the grader may still be reading the question ahead; a hint or end
+        # does not wait for that (the model, when a hint needs it, has its own lock).
+        guard = self.backend.lock if action.type in ("answer", "skip") else nullcontext()
         try:
-            with self.backend.lock:
+            with guard:
                 step = session.send(action, on_events=self._post_events)
             self.post_message(StepArrived(step))
         except InterviewerError as exc:
