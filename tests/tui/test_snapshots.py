@@ -60,6 +60,10 @@ async def answered(pilot: Pilot[Any]) -> InterviewScreen:
 
 
 async def quiet(pilot: Pilot[Any]) -> None:
+    interviews = [screen for screen in pilot.app.screen_stack if isinstance(screen, InterviewScreen)]
+    for screen in interviews:  # the stage line settles once the read-ahead is done
+        await wait_for(pilot, lambda screen=screen: screen._models_ready)  # type: ignore[misc]
+    await pilot.pause(0.1)
     pilot.app.clear_notifications()
     still(pilot)
     await pilot.pause(0.2)

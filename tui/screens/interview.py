@@ -65,6 +65,7 @@ class InterviewScreen(Screen[None]):
         self._answer_recorded = False
         self._saved_draft = ""
         self._summary_text = ""
+        self._models_ready = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="turn-bar"):
@@ -97,6 +98,7 @@ class InterviewScreen(Screen[None]):
         if turn.mode == "practice":
             parts.append(f"hints {turn.hints_left}")
         self.query_one("#turn-header", Static).update(Text(" · ".join(parts), style="bold"))
+        self.refresh_bindings()
         label = "Follow-up" if turn.kind == "follow-up" else f"Question {turn.number}"
         prompt = Text(f"{label}: ", style="bold")
         prompt.append(turn.prompt)
@@ -113,6 +115,12 @@ class InterviewScreen(Screen[None]):
             self.notify("Your unsent answer was restored.", title="Draft restored", markup=False)
         editor.focus()
         self.prepare_turn(turn)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # An exam has no hints or model answers: their keys leave the footer rather than refuse when pressed.
+        if action in ("hint", "model_answer") and self.turn is not None and self.turn.mode == "exam":
+            return False
+        return True
 
     # --- engine work, off the UI thread --------------------------------------------------------------------
 
@@ -168,11 +176,21 @@ class InterviewScreen(Screen[None]):
         session = self.backend.session
         if session is None:
             return
+        first = not self._models_ready
+        if first:  # the first read-ahead loads the embedding model and the LLM: say so, it takes seconds
+            self.app.call_from_thread(self._stage_unless_busy, "Loading the models while you read…")
         try:
             with self.backend.lock:
                 session.prepare(turn)
         except Exception:  # noqa: BLE001 — reading ahead is an optimisation; grading reports real failures
             pass
+        self._models_ready = True
+        if first:
+            self.app.call_from_thread(self._stage_unless_busy, "Models ready.")
+
+    def _stage_unless_busy(self, text: str) -> None:
+        if not self.busy:
+            self.set_stage(text)
 
     # --- what the engine says ------------------------------------------------------------------------------
 
