@@ -2,7 +2,8 @@
 
 A file whose content hash is already in the store is skipped; a changed file has its chunks replaced; a file
 that no longer exists on disk has its chunks removed. An unreadable file is reported and skipped; it does not
-stop the rest of the ingest.
+stop the rest of the ingest. With a store URL the store is a team's shared Chroma server: only files under the
+folders being ingested are removed from it, since others' files are not on this machine.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from interviewer.embeddings import Embedder
 from interviewer.errors import DocumentError
 from interviewer.packs import PackCatalog
 from interviewer.resources import builtin_docs_dir
+from interviewer.retrieval import tokenize
 from interviewer.store import KnowledgeStore
 
 ProgressCallback = Callable[[int, int], None]
@@ -99,10 +101,11 @@ def ingest(
     *,
     rebuild: bool = False,
     on_progress: ProgressCallback | None = None,
+    store_url: str | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    store, note = KnowledgeStore.open_for_ingest(store_path, embedder, rebuild=rebuild)
+    store, note = KnowledgeStore.open_for_ingest(store_path, embedder, rebuild=rebuild, url=store_url)
     if note:
         report.notes.append(note)
     stored_hashes = store.file_hashes()
@@ -137,11 +140,17 @@ def ingest(
     store.add_chunks(new_chunks, vectors)
     report.chunks_embedded = len(new_chunks)
 
+    folders = [root.resolve() for root in roots]
     for stored_path in stored_hashes:
-        if stored_path not in present and not Path(stored_path).exists():
-            store.remove_file(stored_path)
-            report.removed += 1
+        if stored_path in present or Path(stored_path).exists():
+            continue
+        if store_url and not any(Path(stored_path).is_relative_to(folder) for folder in folders):
+            continue  # a teammate's file on the shared server
+        store.remove_file(stored_path)
+        report.removed += 1
 
+    if changed or report.removed or note or not store.lexical_statistics()[0]:
+        store.update_lexical_statistics(lambda text: len(tokenize(text)))
     report.chunks_total = store.count()
     report.seconds = time.perf_counter() - started
     return report

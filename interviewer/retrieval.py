@@ -6,6 +6,13 @@ without looking at scores. Z-score fusion standardises each side's scores over t
 them, which keeps the information of *how much* better one passage scores than the next; on the retrieval
 evaluation set it lifts recall@1 from 0.72 to 0.79 at the same recall@5, so it is the default
 (`interviewer eval retrieval --fusion rrf` reproduces the comparison). Both sides honour a topic filter.
+
+Neither side reads the whole corpus, so the same code serves a laptop's store and a team's Chroma server with
+100k+ sections: the dense side asks Chroma for the nearest windows, and the lexical side asks Chroma's full-text
+search (`$regex`) which windows contain each query word, scores those sections with BM25 using the corpus
+statistics the last ingest recorded, and treats every other section as scoring 0 (which it does). A word found in
+more than LEXICAL_CAP windows is too common to matter and is left out. On a store below that size the scores are
+exactly those of BM25 over every section (`BM25Index`, kept as the reference the tests compare against).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from interviewer.embeddings import Embedder
-from interviewer.store import KnowledgeStore
+from interviewer.store import KnowledgeStore, StoredChunk, section_of_window
 
 T = TypeVar("T")
 RRF_K = 10  # tuned on the retrieval set (10, 30 and 60 tried); small k trusts the top ranks more
@@ -28,6 +35,8 @@ CANDIDATES_PER_SIDE = 40
 DENSE_POOL = 300  # windows fetched from Chroma; z-scores need the pool, not only the top few
 DENSE_WEIGHT = 0.6  # z-score fusion: weight of the dense side (BM25 gets the rest); tried 0.3 to 0.7
 FUSIONS = ("zscore", "rrf")
+LEXICAL_CAP = 2000  # windows one word may match before it counts as too common to score
+BM25_K1, BM25_B = 1.2, 0.75
 
 _STOPWORDS = frozenset(
     """a an and are as at be been but by can could do does did for from has have how i if in into is it its
@@ -54,10 +63,18 @@ def tokenize(text: str) -> list[str]:
     return [_stem(token) for token in _TOKEN.findall(text.lower()) if token not in _STOPWORDS]
 
 
+def word_pattern(term: str) -> str:
+    """A regular expression for the words a stemmed term comes from, in any case: the words starting with the stem
+    ('index' finds 'indexes'), or with the stem less its 'y' when _stem turned 'ies' into 'y' ('quer' for 'query').
+    It finds a superset; tokenising the sections found keeps only the real matches."""
+    stem = term[:-1] if term.endswith("y") and len(term) > 4 else term
+    return f"(?i)(^|[^a-z0-9]){re.escape(stem)}"
+
+
 class BM25Index:
     """Okapi BM25 over a fixed list of texts (the store is small enough to score exhaustively)."""
 
-    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, texts: Sequence[str], k1: float = BM25_K1, b: float = BM25_B) -> None:
         self.k1, self.b = k1, b
         self._docs = [Counter(tokenize(text)) for text in texts]
         self._lengths = np.array([sum(doc.values()) for doc in self._docs], dtype=np.float64)
@@ -118,18 +135,8 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[T]], k: int = RRF_K) -> d
     return fused
 
 
-@dataclass(frozen=True)
-class _Section:
-    section_id: str
-    source: str
-    heading: str
-    section: str
-    topic: str
-    text: str
-
-
 class HybridRetriever:
-    """Dense + BM25 with reciprocal rank fusion over one KnowledgeStore.
+    """Dense + BM25, fused, over one KnowledgeStore (a local folder or a Chroma server).
 
     The store indexes small windows (what a 256-token encoder can see whole); results are whole sections, so a
     question answered anywhere in a section finds all of it (small-to-big retrieval). The dense side ranks a
@@ -149,93 +156,117 @@ class HybridRetriever:
         self.embedder = embedder
         self.candidates = candidates
         self.fusion = fusion
-        self._section_of_window: dict[str, str] = {}
-        sections: dict[str, _Section] = {}
-        for window in store.all_chunks():
-            self._section_of_window[window.chunk_id] = window.section_id
-            if window.section_id not in sections:
-                sections[window.section_id] = _Section(
-                    window.section_id,
-                    window.source,
-                    window.heading,
-                    window.section,
-                    window.topic,
-                    window.section_text,
-                )
-        self._sections = list(sections.values())
-        self._index_of = {section.section_id: index for index, section in enumerate(self._sections)}
-        self._bm25 = BM25Index([f"{section.heading}\n{section.text}" for section in self._sections])
 
     @property
     def topics(self) -> set[str]:
-        return {section.topic for section in self._sections}
+        return set(self.store.lexical_statistics()[2])
 
-    def _allowed(self, topics: Sequence[str] | None) -> np.ndarray:
-        if not topics:
-            return np.ones(len(self._sections), dtype=bool)
-        return np.array([section.topic in topics for section in self._sections], dtype=bool)
-
-    def _dense_scores(self, query: str, topics: Sequence[str] | None) -> dict[int, float]:
-        """Section index -> cosine similarity of its best window, over the dense pool."""
+    def _dense_scores(self, query: str, topics: Sequence[str] | None) -> tuple[dict[str, float], dict[str, str]]:
+        """Section id -> cosine similarity of its best window over the dense pool, and section id -> that window."""
         vector = self.embedder.encode([query])[0]
-        best: dict[int, float] = {}
+        best: dict[str, float] = {}
+        window_of: dict[str, str] = {}
         for window_id, similarity in self.store.nearest(vector, DENSE_POOL, topics):
-            section_id = self._section_of_window.get(window_id)
-            if section_id is None:
-                continue  # the store changed under this retriever
-            index = self._index_of[section_id]
-            if index not in best:  # results come best first: a section ranks by its best window
-                best[index] = similarity
-        return best
+            section_id = section_of_window(window_id)
+            if section_id not in best:  # results come best first: a section ranks by its best window
+                best[section_id] = similarity
+                window_of[section_id] = window_id
+        return best, window_of
+
+    def _lexical_scores(
+        self, query: str, topics: Sequence[str] | None, sections: int, mean_tokens: float
+    ) -> tuple[dict[str, float], dict[str, StoredChunk]]:
+        """Section id -> BM25 score (> 0 only) of the sections containing a query word, and those sections."""
+        terms = sorted(set(tokenize(query)))
+        windows: dict[str, str] = {}
+        for term in terms:
+            found = self.store.windows_matching(word_pattern(term), LEXICAL_CAP + 1)
+            if len(found) > LEXICAL_CAP:
+                continue
+            for window_id in found:
+                windows.setdefault(section_of_window(window_id), window_id)
+        found_sections = self.store.sections(list(windows.values()))
+        counts = {sid: Counter(tokenize(f"{chunk.heading}\n{chunk.section_text}"))
+                  for sid, chunk in found_sections.items()}
+        # Document frequency over every section found (not only the allowed topics), as BM25 over the corpus has it.
+        frequency = {term: sum(1 for count in counts.values() if term in count) for term in terms}
+        total = max(sections, len(counts))
+        scores: dict[str, float] = {}
+        for sid, count in counts.items():
+            if topics and found_sections[sid].topic not in topics:
+                continue
+            length = sum(count.values())
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * length / max(mean_tokens, 1e-9))
+            score = 0.0
+            for term in terms:
+                tf = count.get(term, 0)
+                if tf:
+                    idf = math.log(1 + (total - frequency[term] + 0.5) / (frequency[term] + 0.5))
+                    score += idf * tf * (BM25_K1 + 1) / (tf + norm)
+            if score > 0:
+                scores[sid] = score
+        return scores, found_sections
 
     @staticmethod
-    def _standardise(values: np.ndarray) -> np.ndarray:
-        spread = values.std()
-        return (values - values.mean()) / spread if spread > 1e-12 else np.zeros_like(values)
+    def _standardise(values: np.ndarray, others: int, other_value: float) -> np.ndarray:
+        """Z-scores of `values` within a pool that also holds `others` items equal to `other_value`."""
+        size = len(values) + others
+        mean = (values.sum() + others * other_value) / size
+        variance = ((values - mean) ** 2).sum() / size + others * (other_value - mean) ** 2 / size
+        spread = math.sqrt(max(variance, 0.0))
+        return (values - mean) / spread if spread > 1e-12 else np.zeros_like(values)
 
     def search(self, query: str, k: int = 5, topics: Sequence[str] | None = None) -> list[RetrievedChunk]:
-        if not query.strip() or not self._sections:
+        if not query.strip():
             return []
-        allowed = self._allowed(topics)
-        if not allowed.any():
+        sections, mean_tokens, per_topic = self.store.lexical_statistics()
+        allowed_count = sum(per_topic.get(topic, 0) for topic in topics) if topics else sections
+        if allowed_count == 0:
             return []
-        dense = self._dense_scores(query, topics)
-        lexical = np.where(allowed, self._bm25.scores(query), 0.0)
+        dense, window_of = self._dense_scores(query, topics)
+        lexical, found = self._lexical_scores(query, topics, sections, mean_tokens)
 
-        dense_order = sorted(dense, key=lambda index: -dense[index])
-        lexical_order = [int(i) for i in np.argsort(-lexical, kind="stable") if allowed[i] and lexical[i] > 0]
-        dense_rank = {index: rank for rank, index in enumerate(dense_order, start=1)}
-        lexical_rank = {index: rank for rank, index in enumerate(lexical_order, start=1)}
+        dense_order = sorted(dense, key=lambda sid: (-dense[sid], sid))
+        lexical_order = sorted(lexical, key=lambda sid: (-lexical[sid], sid))
+        dense_rank = {sid: rank for rank, sid in enumerate(dense_order, start=1)}
+        lexical_rank = {sid: rank for rank, sid in enumerate(lexical_order, start=1)}
 
         if self.fusion == "rrf":
             fused = reciprocal_rank_fusion(
                 [dense_order[: self.candidates], lexical_order[: self.candidates]], k=RRF_K
             )
         else:
-            # Sections outside the dense pool get the pool's lowest similarity: "no better than the worst seen".
+            # Sections outside the dense pool get the pool's lowest similarity: "no better than the worst seen";
+            # sections outside both lists are the rest of the allowed pool (dense floor, BM25 0).
             floor = min(dense.values()) if dense else 0.0
-            dense_all = np.array([dense.get(i, floor) for i in range(len(self._sections))])
-            pool = np.flatnonzero(allowed)
-            blended = DENSE_WEIGHT * self._standardise(dense_all[pool]) + (
+            pool = sorted(set(dense) | set(lexical))
+            others = max(allowed_count - len(pool), 0)
+            dense_values = np.array([dense.get(sid, floor) for sid in pool], dtype=np.float64)
+            lexical_values = np.array([lexical.get(sid, 0.0) for sid in pool], dtype=np.float64)
+            blended = DENSE_WEIGHT * self._standardise(dense_values, others, floor) + (
                 1 - DENSE_WEIGHT
-            ) * self._standardise(lexical[pool])
-            fused = {int(index): float(score) for index, score in zip(pool, blended, strict=True)}
+            ) * self._standardise(lexical_values, others, 0.0)
+            fused = {sid: float(score) for sid, score in zip(pool, blended, strict=True)}
         best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        missing = [window_of[sid] for sid, _ in best if sid not in found]
+        details = {**found, **self.store.sections(missing)}
         results = []
-        for index, score in best:
-            section = self._sections[index]
+        for sid, score in best:
+            chunk = details.get(sid)
+            if chunk is None:
+                continue  # the store changed during this search
             results.append(
                 RetrievedChunk(
-                    chunk_id=section.section_id,
-                    source=section.source,
-                    heading=section.heading,
-                    section=section.section,
-                    topic=section.topic,
-                    text=section.text,
+                    chunk_id=sid,
+                    source=chunk.source,
+                    heading=chunk.heading,
+                    section=chunk.section,
+                    topic=chunk.topic,
+                    text=chunk.section_text,
                     score=round(score, 6),
-                    dense_rank=dense_rank.get(index),
-                    lexical_rank=lexical_rank.get(index),
-                    dense_similarity=round(dense[index], 4) if index in dense else None,
+                    dense_rank=dense_rank.get(sid),
+                    lexical_rank=lexical_rank.get(sid),
+                    dense_similarity=round(dense[sid], 4) if sid in dense else None,
                 )
             )
         return results

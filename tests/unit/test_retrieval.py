@@ -55,3 +55,17 @@ def test_topic_filter_restricts_both_sides(retriever: HybridRetriever) -> None:
 
 def test_empty_query_returns_nothing(retriever: HybridRetriever) -> None:
     assert retriever.search("   ") == []
+
+
+@pytest.mark.parametrize("query", ["how does the HNSW graph search work", "temperature sampling", "vector index"])
+def test_lexical_side_scores_as_bm25_over_every_section(retriever: HybridRetriever, query: str) -> None:
+    """Chroma's full-text search finds the candidates; their scores are those of BM25 over the whole corpus."""
+    sections = {chunk.section_id: chunk for chunk in retriever.store.all_chunks()}
+    ids = list(sections)
+    reference = BM25Index([f"{sections[i].heading}\n{sections[i].section_text}" for i in ids]).scores(query)
+    expected = {section_id: score for section_id, score in zip(ids, reference, strict=True) if score > 0}
+    total, mean_tokens, _ = retriever.store.lexical_statistics()
+    lexical, _ = retriever._lexical_scores(query, None, total, mean_tokens)
+    assert expected and lexical.keys() == expected.keys()
+    for section_id, score in expected.items():
+        assert lexical[section_id] == pytest.approx(score)
