@@ -85,6 +85,15 @@ def _open_tui(settings: Settings, **options: object) -> None:
     full_screen(settings, **options)
 
 
+StoreUrlOption = Annotated[
+    str | None, typer.Option("--store-url", help="A shared Chroma server, http://HOST:PORT (default: from settings).")
+]
+LlmUrlOption = Annotated[
+    str | None,
+    typer.Option("--llm-url", help="An OpenAI-compatible model server, http://HOST:PORT/v1 (default: from settings)."),
+]
+
+
 # --- config -----------------------------------------------------------------------------------------------
 
 
@@ -252,12 +261,13 @@ def ingest_command(
     store_dir: Annotated[
         Path | None, typer.Option("--store", help="Store folder (default: from settings).")
     ] = None,
+    store_url: StoreUrlOption = None,
 ) -> None:
     """Build or refresh the knowledge store (unchanged files are skipped)."""
     from interviewer.embeddings import default_embedder
     from interviewer.ingest import default_roots, ingest
 
-    settings = state.settings(store_dir=store_dir)
+    settings = state.settings(store_dir=store_dir, store_url=store_url)
     extra = list(paths or [])
     if only and not extra:
         raise InterviewerError("--only needs at least one PATH to ingest", "Nothing to ingest")
@@ -280,9 +290,10 @@ def ingest_command(
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            report = ingest(roots, settings.store_path, embedder, rebuild=rebuild, on_progress=on_progress)
+            report = ingest(roots, settings.store_path, embedder, rebuild=rebuild, on_progress=on_progress,
+                            store_url=settings.store_url)
     else:
-        report = ingest(roots, settings.store_path, embedder, rebuild=rebuild)
+        report = ingest(roots, settings.store_path, embedder, rebuild=rebuild, store_url=settings.store_url)
     for note in report.notes:
         err.print(f"Note: {note}", markup=False)
     for skipped in report.skipped:
@@ -311,9 +322,10 @@ def search_command(
         Path | None, typer.Option("--store", help="Store folder (default: from settings).")
     ] = None,
     fusion: FusionOption = "zscore",
+    store_url: StoreUrlOption = None,
 ) -> None:
     """Search the knowledge base (dense + BM25, fused)."""
-    settings = state.settings(store_dir=store_dir)
+    settings = state.settings(store_dir=store_dir, store_url=store_url)
     results = _retriever(settings, fusion).search(query, k=k, topics=topic or None)
     if as_json:
         sys.stdout.write(json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False) + "\n")
@@ -353,6 +365,8 @@ def grade_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the grade as JSON.")] = False,
     model: Annotated[Path | None, typer.Option("--model", help="A GGUF chat model (default: bundled).")] = None,
     no_model: Annotated[bool, typer.Option("--no-model", help="Grade from evidence only.")] = False,
+    store_url: StoreUrlOption = None,
+    llm_url: LlmUrlOption = None,
 ) -> None:
     """Grade one answer against a question's rubric."""
     from interviewer.grading import grade_to_json
@@ -365,7 +379,7 @@ def grade_command(
         except (OSError, UnicodeDecodeError) as exc:
             raise InterviewerError(f"cannot read {answer_file}: {exc}", "No answer to grade") from exc
     assert answer is not None
-    settings = state.settings(model_path=model)
+    settings = state.settings(model_path=model, store_url=store_url, llm_url=llm_url)
     target = _catalog(settings).get(pack).pack.question(question)
     grade = _grader(settings, model, use_model=not no_model).grade(target, answer)
     if as_json:
@@ -386,6 +400,7 @@ def eval_retrieval_command(
         Path | None, typer.Option("--store", help="Store folder (default: from settings).")
     ] = None,
     fusion: FusionOption = "zscore",
+    store_url: StoreUrlOption = None,
 ) -> None:
     """Print recall@1, recall@k and MRR of the retriever on a query set."""
     from interviewer.eval_retrieval import (
@@ -394,7 +409,7 @@ def eval_retrieval_command(
         load_retrieval_dataset,
     )
 
-    settings = state.settings(store_dir=store_dir)
+    settings = state.settings(store_dir=store_dir, store_url=store_url)
     cases = load_retrieval_dataset(dataset or default_retrieval_dataset())
     report = evaluate_retrieval(_retriever(settings, fusion), cases, k=k)
     if as_json:
@@ -562,6 +577,7 @@ def run_interview(
     *, pack: str = "genai-core", topics: str | None = None, questions: int = 5, mode: str = "practice",
     difficulty: int = 2, time_limit: int | None = None, follow_ups: int | None = None, resume: str | None = None,
     model: Path | None = None, no_model: bool = False, quiet_tools: bool = False, plain: bool = False,
+    store_url: str | None = None, llm_url: str | None = None,
 ) -> None:
     from interviewer.planning import SessionPlan
 
@@ -569,7 +585,7 @@ def run_interview(
         raise InterviewerError("--mode must be practice or exam", "Unknown mode")
     if time_limit is not None and mode != "exam":
         raise InterviewerError("--time-limit applies to exam mode; add --mode exam", "Time limit without an exam")
-    settings = state.settings(model_path=model)
+    settings = state.settings(model_path=model, store_url=store_url, llm_url=llm_url)
     catalog = _catalog(settings)
     plan: SessionPlan | None = None
     if resume is None:  # a wrong pack or topic is reported before any model is loaded
@@ -651,13 +667,16 @@ def interview_command(
     model: Annotated[Path | None, typer.Option("--model", help="A GGUF chat model (default: bundled).")] = None,
     no_model: Annotated[bool, typer.Option("--no-model", help="No language model: evidence-only grading.")] = False,
     quiet_tools: Annotated[bool, typer.Option("--quiet-tools", help="Do not print the interviewer's lookups.")] = False,
+    store_url: StoreUrlOption = None,
+    llm_url: LlmUrlOption = None,
 ) -> None:
     """Run an interview: questions, grades, follow-ups, hints and a summary. Answers end with a line '.'."""
     if session_id is not None and not resume:
         raise InterviewerError("a session id is only used with --resume", "Unexpected argument")
     run_interview(pack=pack, topics=topics, questions=questions, mode=mode, difficulty=difficulty,
                   time_limit=time_limit, follow_ups=follow_ups, resume=(session_id or "latest") if resume else None,
-                  model=model, no_model=no_model, quiet_tools=quiet_tools, plain=plain)
+                  model=model, no_model=no_model, quiet_tools=quiet_tools, plain=plain, store_url=store_url,
+                  llm_url=llm_url)
 
 
 def _all_sessions() -> list[dict]:  # type: ignore[type-arg]

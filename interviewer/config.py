@@ -59,8 +59,16 @@ class Settings(BaseSettings):
     packs_dir: Path | None = Field(
         default=None, description="Your own question packs (default: DATA_DIR/packs)."
     )
+    store_url: str | None = Field(
+        default=None,
+        description="A Chroma server (http://HOST:PORT) holding a shared knowledge store, used instead of store_dir.",
+    )
     model_path: Path | None = Field(
         default=None, description="A GGUF chat model (default: the bundled SmolLM2-135M-Instruct)."
+    )
+    llm_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible server (http://HOST:PORT/v1) that grades instead of model_path.",
     )
     n_ctx: int = Field(default=4096, ge=512, le=131072, description="LLM context size in tokens.")
     n_threads: int = Field(

@@ -25,12 +25,16 @@ def build_retriever(settings: Settings, fusion: str = "zscore") -> Any:
     if fusion not in FUSIONS:
         raise InterviewerError(f"--fusion must be one of {', '.join(FUSIONS)}", "Unknown fusion")
     embedder = default_embedder()
-    return HybridRetriever(KnowledgeStore.open_for_query(settings.store_path, embedder), embedder, fusion=fusion)
+    store = KnowledgeStore.open_for_query(settings.store_path, embedder, url=settings.store_url)
+    return HybridRetriever(store, embedder, fusion=fusion)
 
 
 def build_llm(settings: Settings, model: Path | None = None) -> Any:
-    from interviewer.llm import LlamaCppLLM
+    """The model server at llm_url when one is set (and no --model file is given), else llama.cpp in-process."""
+    from interviewer.llm import LlamaCppLLM, OpenAICompatibleLLM
 
+    if settings.llm_url and model is None:
+        return OpenAICompatibleLLM(settings.llm_url, seed=settings.seed)
     return LlamaCppLLM(model or settings.model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
                        seed=settings.seed)
 
@@ -119,8 +123,9 @@ def open_interview(
         if problem is not None:
             note(f"Model unavailable: {problem}. Grading from evidence only; follow-ups are the authored ones.")
             grader.llm = None
-        else:
+        elif hasattr(grader.llm, "chat_model"):
             chat_model = ChatModelOnFirstUse(grader.llm)
+        # A model server grades; follow-ups stay the authored probes (no tool-calling chat model over HTTP yet).
     history = History(settings.history_path)
     deps = InterviewDeps(packs={loaded.pack.name: loaded.pack for loaded in catalog.packs}, grader=grader,
                          history=history, chat_model=chat_model)
@@ -133,15 +138,19 @@ def build_store(settings: Settings, catalog: Any = None, on_progress: Callable[[
     from interviewer.embeddings import default_embedder
     from interviewer.ingest import default_roots, ingest
 
-    return ingest(default_roots(catalog), settings.store_path, default_embedder(), on_progress=on_progress)
+    return ingest(default_roots(catalog), settings.store_path, default_embedder(), on_progress=on_progress,
+                  store_url=settings.store_url)
 
 
 def store_status(settings: Settings) -> str | None:
     """Why the knowledge store cannot be used yet (None when it looks built), without opening it.
 
     Opening it needs chromadb and the embedding model; this answers instantly for a start screen. A store built
-    with another embedding model is still reported when it is opened.
+    with another embedding model is still reported when it is opened. A store on a server (store_url) is
+    reported when it is first used: asking the server here could keep a start screen waiting.
     """
+    if settings.store_url:
+        return None
     path = settings.store_path
     if not path.is_dir() or not any(path.iterdir()):
         return f"no knowledge store at {path}: build it (here, or with `interviewer ingest`)"
@@ -152,6 +161,8 @@ def model_status(settings: Settings, model: Path | None = None) -> str | None:
     """Why the language model cannot be loaded (None when its file is there), without loading it."""
     from interviewer.llm import default_model_path
 
+    if settings.llm_url and model is None:
+        return None  # a model server is asked at its first use; a failure then is reported with its URL
     try:
         path = model or settings.model_path or default_model_path()
     except ModelError as exc:
