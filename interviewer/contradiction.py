@@ -65,8 +65,8 @@ ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
     (frozenset(left.split()), frozenset(right.split()))
     for left, right in (
         ("more", "fewer less"),
-        ("high higher increase increases grow rise raise larger large bigger", "low lower decrease reduce shrink "
-         "drop fall smaller small"),
+        ("high higher increase increases grow rise raise larger large bigger above", "low lower decrease reduce "
+         "shrink drop fall smaller small below"),
         ("fast faster quick quicker", "slow slower"),
         ("freeze frozen fixed", "train update unfreeze"),
         ("exact exactly", "approximate approximately"),
@@ -84,19 +84,20 @@ ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
         ("bidirectional", "unidirectional causal"),
         ("stable", "unstable"),
         ("underfit underfitting", "overfit overfitting"),
-        ("above", "below"),
     )
 )
 
 # Pairs of roles: a key point naming both sides of one can be reversed by swapping them.
 ROLE_PAIRS: tuple[tuple[str, str], ...] = (
     ("bi-encoder", "cross-encoder"), ("encoder-only", "decoder-only"), ("student", "teacher"), ("draft", "target"),
-    ("policy", "reward"), ("chosen", "rejected"), ("prefill", "decode"), ("bert", "gpt"), ("pre-norm", "post-norm"),
+    ("chosen", "rejected"), ("prefill", "decode"), ("bert", "gpt"), ("pre-norm", "post-norm"),
     ("pre-ln", "post-ln"), ("actor", "critic"), ("generator", "discriminator"), ("retriever", "reranker"),
     ("mha", "gqa"), ("mha", "mqa"), ("mqa", "gqa"), ("dense", "sparse"), ("intrinsic", "extrinsic"),
     ("child", "parent"), ("static", "continuous"), ("fp16", "bf16"), ("full", "peft"), ("ppo", "dpo"),
     ("mrr", "ndcg"), ("top-k", "top-p"), ("encoder", "decoder"), ("k1", "b"),
+    ("full", "parameter-efficient"), ("invariance", "directional"),
 )
+_CONTRAST_SPLIT = re.compile(r"\b(?:while|whereas|but)\b|;")
 # In a sentence holding one of these the roles are being contrasted, not confused.
 _COMPARING = frozenset({"unlike", "whereas", "while", "than", "compared", "instead", "rather", "versus", "vs"})
 
@@ -122,6 +123,7 @@ def _normalise(word: str) -> str:
     return word[:8]
 
 
+_ROLE_FORMS: tuple[tuple[str, str], ...] = tuple((_normalise(x), _normalise(y)) for x, y in ROLE_PAIRS)
 _ANTONYM_FORMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
     (frozenset(_normalise(w) for w in left), frozenset(_normalise(w) for w in right)) for left, right in ANTONYMS
 )
@@ -204,6 +206,17 @@ def _opposites(form: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def _allies(form: str) -> frozenset[str]:
+    """The words on the same side of the opposition rows as `form` ("higher" and "above")."""
+    found: set[str] = set()
+    for left, right in _ANTONYM_FORMS:
+        if form in left:
+            found |= left
+        elif form in right:
+            found |= right
+    return frozenset(found)
+
+
 def _hedged_clauses(tokens: Sequence[_Token]) -> set[int]:
     return {t.clause for t in tokens if t.word in _HEDGES or _NEGATIVE_PREFIX.match(t.word)}
 
@@ -249,12 +262,20 @@ def _antonym_reversal(statement: list[_Token], answer: list[_Token]) -> Contradi
                 continue  # no opposite in the key point, or the answer names both sides to contrast them
             if token.negated:
                 continue  # "not updated" agrees with "frozen"
-            said = statement_at[opposite[0]]
-            # A direction word reverses the point only about the very words it qualifies in both clauses.
+            # A direction word reverses the point only about the very words it qualifies in both clauses, and
+            # not where the key point itself uses this side about them too ("below 1 sharpens, above 1 flattens").
             answer_clause = [t for t in answer if t.clause == token.clause]
-            statement_clause = [t for t in statement if t.clause == statement[said].clause]
-            if _same_context(answer_clause, answer_clause.index(token), statement_clause,
-                             statement_clause.index(statement[said]), window=2):
+            position = answer_clause.index(token)
+
+            def qualifies(said: int, clause: list[_Token] = answer_clause, position: int = position) -> bool:
+                statement_clause = [t for t in statement if t.clause == statement[said].clause]
+                return _same_context(clause, position, statement_clause, statement_clause.index(statement[said]),
+                                     window=2)
+
+            if any(qualifies(statement_at[a]) for a in _allies(token.form) if a in statement_at):
+                continue
+            said = next((statement_at[o] for o in sorted(opposite) if qualifies(statement_at[o])), None)
+            if said is not None:
                 flips.append((index, said))
         if len(flips) % 2 == 1:
             index, said = flips[0]
@@ -262,56 +283,76 @@ def _antonym_reversal(statement: list[_Token], answer: list[_Token]) -> Contradi
     return None
 
 
-def _role_predicates(tokens: list[_Token], roles: tuple[str, str]) -> dict[str, set[str]]:
-    """What a text says about each role: the content words after a role mention, up to the next role."""
+def _role_predicates(parts: Sequence[Sequence[_Token]], roles: tuple[str, str]) -> dict[str, set[str]]:
+    """What a text says about each role: the content words after a role mention, up to the next role or the next
+    side of a contrast ("..., while a KL penalty keeps it close" says nothing of the policy)."""
     said: dict[str, set[str]] = {}
-    current: str | None = None
-    for token in tokens:
-        if token.form in roles:
-            current = token.form
-            said.setdefault(current, set())
-        elif current is not None and token.content:
-            said[current].add(token.form)
+    for part in parts:
+        current: str | None = None
+        for token in part:
+            if token.form in roles:
+                current = token.form
+                said.setdefault(current, set())
+            elif current is not None and token.content:
+                said[current].add(token.form)
     return said
+
+
+def _sides(text: str) -> list[list[_Token]]:
+    return [_tokens(part) for part in _CONTRAST_SPLIT.split(_QUOTED.sub(" ", text.lower()))]
+
+
+def other_subject(statement: Sequence[_Token], answer: Sequence[_Token]) -> tuple[str, str] | None:
+    """(role the answer names, role the key point names) when the two name opposite roles of a pair and not the
+    other's: the sentence is about the other side of the pair."""
+    forms = _content_forms(statement) | {t.form for t in statement}
+    answer_forms = [t.form for t in answer]
+    for x, y in _ROLE_FORMS:
+        for said, given in ((x, y), (y, x)):
+            if said in forms and given not in forms and given in answer_forms and said not in answer_forms:
+                if next(f for f in answer_forms if f in (x, y)) == given:
+                    return given, said
+    return None
 
 
 def _role_substituted(statement: list[_Token], answer: list[_Token]) -> Contradiction | None:
     """The key point says something of one role; the answer says the same thing of the other role, as its subject
     ("Encoder-only models like GPT use causal masking" against "Decoder-only models ... use causal masking")."""
-    forms = {t.form for t in statement}
-    answer_forms = [t.form for t in answer]
     if any(t.word in _COMPARING for t in answer):
         return None
-    for x, y in ROLE_PAIRS:
-        for said, given in ((x, y), (y, x)):
-            if said in forms and given not in forms and given in answer_forms and said not in answer_forms:
-                first_role = next(f for f in answer_forms if f in (x, y))
-                said_of_it = {t.form for t in answer if t.content and t.form not in (x, y)}
-                same_claim = len(said_of_it & forms) >= 0.6 * max(1, len(said_of_it))
-                if first_role == given and same_claim:
-                    role_word = next(t.word for t in answer if t.form == given)
-                    other_word = next(t.word for t in statement if t.form == said)
-                    return Contradiction("swapped-roles", f'"{role_word}"', f'"{other_word}"')
-    return None
+    roles = other_subject(statement, answer)
+    if roles is None:
+        return None
+    given, said = roles
+    forms = _content_forms(statement) | {t.form for t in statement}
+    said_of_it = _content_forms([t for t in answer if t.form not in roles])
+    if len(said_of_it & forms) < 0.6 * max(1, len(said_of_it)):
+        return None  # it says something else about the other role
+    role_word = next(t.word for t in answer if t.form == given)
+    other_word = next(t.word for t in statement if t.form == said)
+    return Contradiction("swapped-roles", f'"{role_word}"', f'"{other_word}"')
 
 
-def _role_swap(statement: list[_Token], answer: list[_Token]) -> Contradiction | None:
+def _role_swap(statement: str, sentence: str) -> Contradiction | None:
     """The answer says of one role what the key point says of the other (and not what it says of this one)."""
-    forms = {t.form for t in statement}
-    for pair in ROLE_PAIRS:
+    stated, answered = _sides(statement), _sides(sentence)
+    forms = {t.form for part in stated for t in part}
+    answer = [t for part in answered for t in part]
+    for pair in _ROLE_FORMS:
         if not all(role in forms for role in pair):
             continue
-        expected = _role_predicates(statement, pair)
-        given = _role_predicates(answer, pair)
+        expected = _role_predicates(stated, pair)
+        given = _role_predicates(answered, pair)
         for role, words in given.items():
             other = pair[1] if role == pair[0] else pair[0]
             own = expected.get(role, set()) - expected.get(other, set())
             theirs = expected.get(other, set()) - expected.get(role, set())
             taken = words & theirs
             opposed = any(_opposites(word) & own for word in taken)  # "cross-encoders are fast" against "slow"
-            if taken and not words & own and (len(taken) >= 2 or opposed):
+            kept = words & own
+            if own and taken and len(taken) > len(kept) and (len(taken) >= 2 or opposed):
                 role_word = next(t.word for t in answer if t.form == role)
-                other_word = next(t.word for t in statement if t.form == other)
+                other_word = next(t.word for part in stated for t in part if t.form == other)
                 return Contradiction("swapped-roles", f'"{role_word}"', f'"{other_word}"')
     return None
 
@@ -332,5 +373,32 @@ def find_contradiction(statement: str, sentence: str) -> Contradiction | None:
         return None  # a reversal of something else is not a reversal of this point
     conditional = sentence.rstrip().endswith("?") or any(t.word in _CONDITIONAL for t in answer)
     found = None if conditional else _negation_reversal(stated, answer)
-    return (found or _antonym_reversal(stated, answer) or _role_swap(stated, answer)
-            or _role_substituted(stated, answer))
+    parts = _sides(sentence)
+    # A sentence (or side of a contrast, "X does A, while Y does B") about the other role of a pair cannot reverse
+    # the key point, unless it says of that role what the key point says of its own.
+    for part in parts:
+        swapped = _role_substituted(stated, part)
+        if swapped is not None:
+            return swapped
+    if other_subject(stated, answer) is not None:
+        return None
+    found = found or _antonym_reversal(stated, answer) or _role_swap(statement, sentence)
+    for part in parts if found is None else []:
+        if other_subject(stated, part) is None:
+            found = _antonym_reversal(stated, part)
+        if found is not None:
+            break
+    return found
+
+
+def about_other_role(statement: str, sentence: str) -> bool:
+    """Whether the sentence speaks of the other role of a pair than the statement does (its first-named role)."""
+    stated, answer = _tokens(statement), _tokens(sentence)
+    forms = [t.form for t in stated]
+    answer_forms = [t.form for t in answer]
+    for pair in _ROLE_FORMS:
+        first_stated = next((f for f in forms if f in pair), None)
+        first_given = next((f for f in answer_forms if f in pair), None)
+        if first_stated and first_given and first_stated != first_given:
+            return True
+    return False

@@ -34,7 +34,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field, StringConstraints, create_model
 
-from interviewer.contradiction import find_contradiction
+from interviewer.contradiction import about_other_role, find_contradiction
 from interviewer.embeddings import Embedder, bundled_model_path
 from interviewer.errors import ModelError
 from interviewer.guards import (
@@ -54,12 +54,12 @@ GRADE_SCHEMA_VERSION = 1
 MODEL_WEIGHT = 0.25
 # A reversed key point or a stated misconception is an error, not a gap: points off (a contradiction's scaled by
 # the point's weight against the heaviest), and the overall and correctness are capped.
-CONTRADICTION_PENALTY, CONTRADICTION_CAP = 1.0, 2.0
-MISCONCEPTION_PENALTY, MISCONCEPTION_CAP = 1.0, 2.0
+CONTRADICTION_PENALTY, CONTRADICTION_CAP = 1.5, 1.5
+MISCONCEPTION_PENALTY, MISCONCEPTION_CAP = 1.5, 1.5
 ERROR_CORRECTNESS_CAP = 2
 # A misconception is stated when a sentence is this close to the wrong claim (MiniLM cosine) and closer to it
 # than to any key point.
-MISCONCEPTION_SIMILARITY = 0.65
+MISCONCEPTION_SIMILARITY = 0.7
 # The model is asked only about key points whose evidence is inconclusive, at most this many per answer.
 UNSURE_ABOVE, UNSURE_BELOW, MAX_MODEL_VERDICTS = 0.15, 0.85, 3
 CALIBRATION_FILE = Path(__file__).with_name("grading_calibration.json")
@@ -382,6 +382,9 @@ def _check_reversal(point: KeyPoint, evidence: Evidence, sentences: Sequence[str
             return
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
 def find_misconceptions(
     misconceptions: Sequence[Misconception], key_points: Sequence[KeyPoint], sentences: Sequence[str],
     embedder: Embedder,
@@ -404,8 +407,11 @@ def find_misconceptions(
         sentence = sentences[column]
         if similarity < MISCONCEPTION_SIMILARITY or similarity <= float(to_points[column]):
             continue
-        if find_contradiction(misconception.claim, sentence) is not None:
-            continue  # the sentence denies the wrong claim
+        if find_contradiction(misconception.claim, sentence) or about_other_role(misconception.claim, sentence):
+            continue  # the sentence denies the wrong claim, or says it of the other side ("full", not "PEFT")
+        claim_numbers, sentence_numbers = set(_NUMBER.findall(misconception.claim)), set(_NUMBER.findall(sentence))
+        if claim_numbers and sentence_numbers and not claim_numbers & sentence_numbers:
+            continue  # "47B in total" is not the claim "56B"
         hits.append(MisconceptionHit(claim=misconception.claim, why=misconception.why, quote=sentence,
                                      similarity=round(similarity, 4)))
     return hits
