@@ -321,9 +321,13 @@ class OpenAICompatibleLLM:
 
         for _ in range(2):
             with client.stream("POST", f"{self.base_url}/chat/completions", json=body) as response:
-                if response.status_code in (400, 422) and self._schema_form == "json_schema":
+                if response.status_code >= 400 and self._schema_form == "json_schema":
                     response.read()
-                    self._schema_form = "json_object"  # llama.cpp's server takes the schema in this form
+                    if "response_format" not in response.text:
+                        raise httpx.HTTPStatusError(f"HTTP {response.status_code}: {response.text[:200]}",
+                                                    request=response.request, response=response)
+                    # llama.cpp's server takes the schema only in its json_object form (and answers 500 to the other)
+                    self._schema_form = "json_object"
                     body = {**body, "response_format": {"type": "json_object",
                                                         "schema": body["response_format"]["json_schema"]["schema"]}}
                     continue
