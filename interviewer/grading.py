@@ -62,6 +62,9 @@ ERROR_CORRECTNESS_CAP = 2
 MISCONCEPTION_SIMILARITY = 0.7
 # The model is asked only about key points whose evidence is inconclusive, at most this many per answer.
 UNSURE_ABOVE, UNSURE_BELOW, MAX_MODEL_VERDICTS = 0.15, 0.85, 3
+# Past this an answer is graded on its beginning (~1,500 tokens: with the prompt, inside a 4,096-token window), and
+# the grade says so; the bound also keeps evidence-gathering time flat.
+MAX_ANSWER_CHARS = 6000
 CALIBRATION_FILE = Path(__file__).with_name("grading_calibration.json")
 Coverage = Literal["covered", "partly", "missing", "contradicted"]
 Criterion = Literal["correctness", "completeness", "depth", "clarity"]
@@ -470,6 +473,11 @@ class Grader:
         self._references: dict[str, list[RetrievedChunk]] = {}
 
     def grade(self, question: Question, answer: str, *, use_model: bool = True) -> Grade:
+        if len(answer) > MAX_ANSWER_CHARS:
+            grade = self.grade(question, answer[:MAX_ANSWER_CHARS], use_model=use_model)
+            notice = f"Only the first {MAX_ANSWER_CHARS:,} of {len(answer):,} characters were graded. "
+            return grade.model_copy(update={"flags": [*grade.flags, "answer-truncated"],
+                                            "explanation": notice + grade.explanation})
         started = time.perf_counter()
         timings = GradeTimings()
         calibration = self.calibration
@@ -573,7 +581,7 @@ class Grader:
         calibration = self.calibration
         assert calibration is not None
         point = question.key_point(key_point_id)
-        cleaned = sanitise(answer)
+        cleaned = sanitise(answer[:MAX_ANSWER_CHARS])
         flags = list(dict.fromkeys(previous.flags + [f"prompt-injection:{flag}" for flag in cleaned.flags]))
         verdicts = [verdict.model_copy() for verdict in previous.key_points]
         vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + _reference_text(question)))

@@ -36,6 +36,7 @@ INJECTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("fake-grade-json", r"[{,]\s*[\"']?(?:score|overall|grade|verdict|rating|key_points)[\"']?\s*:"),
         ("role-play", r"\byou\s+are\s+(?:now\s+)?(?:a|an|the)\s+\w+.{0,30}\b(?:grader|assistant|model|ai)\b|\bas\s+an?\s+ai\s+language\s+model\b"),
         ("delimiter-escape", r"</?\s*(?:candidate_answer|answer|system|instructions?|reference|rubric)\s*>"),
+        ("tool-call", r"\b(?:search_knowledge|candidate_history)\b|</?\s*tool_calls?\s*>|[\"']arguments[\"']\s*:"),
     )
 )
 

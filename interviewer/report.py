@@ -6,7 +6,8 @@ grade is the question's updated grade), the reference answer when the pack is kn
 means, and the weakest key points with what to study. The renderers only format that model, so the three formats
 always say the same thing. Nothing here invents a score: an attempt without a grade is reported as not graded.
 A grade the candidate disputed is shown with the fair score they gave and their note, next to the grade.
-Answers and notes are untrusted text, so the HTML renderer escapes everything it did not write itself.
+Answers and notes are untrusted text, so the HTML renderer escapes everything it did not write itself, and both
+text renderers drop terminal control sequences (a report is often read with `cat` or printed to a terminal).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from pydantic import BaseModel, Field
 
 from interviewer.packs import Pack, Question
 
+# Terminal control sequences and control characters other than newline and tab, as the plain mode strips them.
+_CONTROL = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
 REPORT_SCHEMA_VERSION = 2  # 2: disputed grades
 WEAKEST_LIMIT = 10
 # Statuses that mean "study this"; anything else a grade holds (covered, or an unknown value) is not a gap.
@@ -541,7 +546,7 @@ def render_markdown(report: SessionReport) -> str:
         study = _study(entry)
         if study:
             out += [f"Read: {_md(', '.join(study))}", ""]
-    return "\n".join(out).rstrip() + "\n"
+    return _CONTROL.sub("", "\n".join(out).rstrip() + "\n")
 
 
 # --- HTML ------------------------------------------------------------------------------------------------
@@ -673,7 +678,7 @@ def render_html(report: SessionReport) -> str:
         if study:
             out.append(f'<p class="muted">Read: {_e(", ".join(study))}</p>')
     out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return _CONTROL.sub("", "\n".join(out) + "\n")
 
 
 # --- JSON ------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from interviewer.planning import Mode
 
@@ -45,12 +45,22 @@ class Turn(BaseModel):
     can_show_answer: bool = Field(description="Whether the previous question's model answer can be shown.")
 
 
+MAX_ANSWER_CHARS = 20_000  # what an answer may hold in the history and the checkpoints
+
+
 class Action(BaseModel):
     """The candidate's input for the turn."""
 
     type: ActionType
-    text: str = Field(default="", max_length=20_000, description="The answer, for type 'answer'.")
+    text: str = Field(default="", max_length=MAX_ANSWER_CHARS, description="The answer, for type 'answer'.")
     elapsed_s: float | None = Field(default=None, ge=0, description="Seconds the candidate took (exam timing).")
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _cut_to_bound(cls, value: Any) -> Any:
+        # A huge paste is kept up to the bound rather than refused: refusing would lose the whole answer, and the
+        # grader reads only its beginning anyway (and says so in the grade).
+        return value[:MAX_ANSWER_CHARS] if isinstance(value, str) else value
 
 
 class Event(BaseModel):
