@@ -135,6 +135,9 @@ def _tool_loop(
             events.append(event("notice", f"The interviewer model failed ({type(exc).__name__}); using the "
                                           "authored question."))
             return None
+        if not can_call and (getattr(reply, "tool_calls", None) or getattr(reply, "invalid_tool_calls", None)):
+            events.append(event("notice", f"The interviewer model asked for more tools after its {max_tool_calls} "
+                                          "calls; stopped.", ok=False))
         tool_calls = list(getattr(reply, "tool_calls", None) or []) if can_call else []
         broken = list(getattr(reply, "invalid_tool_calls", None) or []) if can_call else []
         for call in broken:
@@ -146,6 +149,10 @@ def _tool_loop(
         if not tool_calls:
             return _text_of(reply) if write_text else None
         messages.append(reply)
+        if len(tool_calls) > max_tool_calls - calls:
+            events.append(event("notice", f"The interviewer model asked for {len(tool_calls)} tool calls at once; "
+                                          f"only {max_tool_calls - calls} ran (at most {max_tool_calls} in all).",
+                                ok=False))
         for number, call in enumerate(tool_calls[: max_tool_calls - calls], start=calls + 1):
             outcome = toolbox.run(str(call.get("name", "")), call.get("args"))
             events.append(event("tool-call", f"{outcome.name}({_format_args(outcome.arguments)})",

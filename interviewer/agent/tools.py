@@ -1,8 +1,9 @@
 """The tools the interviewer model may call, and the runner that executes and records each call.
 
 The model sees the tools through LangChain's tool-calling interface (`bind_tools`). The runner, not the model,
-executes them: an unknown tool name, malformed arguments or a failing tool become an error result in the
-transcript, never an exception that stops the interview.
+executes them: an unknown tool name, malformed arguments (a query past its length bound, a topic outside the
+interview's plan) or a failing tool become an error result in the transcript, never an exception that stops the
+interview.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ SNIPPET_CHARS = 360  # a small model's context is short: enough of a section to 
 class SearchKnowledgeArgs(BaseModel):
     # Short on purpose: the grammar enforces maxLength, so a small model's call always closes within its budget.
     query: str = Field(min_length=1, max_length=160, description="What to look up in the knowledge base.")
-    topic: str | None = Field(default=None, description="Restrict the search to this topic id.")
+    topic: str | None = Field(default=None, max_length=100, description="Restrict the search to this topic id.")
 
 
 class CandidateHistoryArgs(BaseModel):
@@ -108,13 +109,29 @@ class ToolBox:
     def run(self, name: str, arguments: Any) -> ToolOutcome:
         """Execute one tool call from the model; anything wrong with it becomes an error outcome."""
         raw = arguments if isinstance(arguments, dict) else {}
+        shown = {key: _bounded(value) for key, value in list(raw.items())[:4]}  # what the transcript records
+        name = name[:60]
         try:
             if name == "search_knowledge":
                 search = SearchKnowledgeArgs.model_validate(raw)
+                if search.topic and self.topics and search.topic not in self.topics:
+                    return ToolOutcome(name, shown, False, f"Invalid arguments: topic {search.topic!r} is not in "
+                                                           "this interview's plan.")
                 return self.search_knowledge(search.query, search.topic)
             if name == "candidate_history":
                 history = CandidateHistoryArgs.model_validate(raw)
+                if self.topics and history.topic not in self.topics:
+                    return ToolOutcome(name, shown, False, f"Invalid arguments: topic {history.topic!r} is not in "
+                                                           "this interview's plan.")
                 return self.candidate_history(history.topic)
         except ValidationError as exc:
-            return ToolOutcome(name, raw, False, f"Invalid arguments: {exc.errors()[0]['msg']}.")
-        return ToolOutcome(name, raw, False, f"There is no tool called {name!r}.")
+            return ToolOutcome(name, shown, False, f"Invalid arguments: {exc.errors()[0]['msg']}.")
+        return ToolOutcome(name, shown, False, f"There is no tool called {name!r}.")
+
+
+def _bounded(value: Any, limit: int = 200) -> Any:
+    """A model-written argument as the transcript keeps it: anything long or odd is cut to a short text."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value[:limit] + "…" if isinstance(value, str) and len(value) > limit else value
+    text = repr(value)
+    return text[:limit] + "…" if len(text) > limit else text
