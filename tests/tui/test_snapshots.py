@@ -86,18 +86,6 @@ def test_interview_after_a_grade(snap_compare: Any, fixed_data_dir: Path) -> Non
     assert snap_compare(app_for(fixed_data_dir, max_follow_ups=1), terminal_size=(100, 34), run_before=run_before)
 
 
-def test_interview_at_80_by_24_in_an_exam(snap_compare: Any, fixed_data_dir: Path) -> None:
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, InterviewScreen)
-                       and pilot.app.screen.turn is not None)
-        pilot.app.clock.now += 35  # type: ignore[attr-defined]
-        await pilot.pause(0.4)
-        await quiet(pilot)
-
-    app = app_for(fixed_data_dir, mode="exam", time_limit_s=60)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
-
-
 def test_feedback(snap_compare: Any, fixed_data_dir: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await answered(pilot)
