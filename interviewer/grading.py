@@ -46,6 +46,7 @@ from interviewer.guards import (
     unrecognised,
 )
 from interviewer.llm import StructuredLLM
+from interviewer.model_text import review_model_prose
 from interviewer.packs import KeyPoint, Misconception, Question
 from interviewer.resources import builtin_docs_dir, prompts_dir
 from interviewer.retrieval import RetrievedChunk, Retriever, tokenize
@@ -140,6 +141,11 @@ class MisconceptionHit(BaseModel):
     similarity: float = Field(description="Cosine similarity of that sentence to the claim (MiniLM).")
 
 
+class RejectedModelText(BaseModel):
+    text: str = Field(description="What the model wrote.")
+    reason: str = Field(description="The check it failed (interviewer/model_text.py).")
+
+
 class Citation(BaseModel):
     source: str
     heading: str
@@ -180,6 +186,12 @@ class Grade(BaseModel):
     late: bool = Field(default=False, description="Answered after the exam's time limit.")
     misconceptions: list[MisconceptionHit] = Field(
         default_factory=list, description="Wrong claims of the pack's misconception list the answer states."
+    )
+    model_advice: str | None = Field(
+        default=None, description="The model's own advice, shown labelled as the model's: it passed the checks."
+    )
+    model_text_rejected: list[RejectedModelText] = Field(
+        default_factory=list, description="Model prose that failed the checks: kept for the record, never shown."
     )
 
     @property
@@ -530,8 +542,15 @@ class Grader:
         elif use_model:
             model_note = "No model configured."
 
+        rejected: list[RejectedModelText] = []
+        if model_advice:
+            review = review_model_prose(model_advice, question, [r.text for r in references])
+            if review.problem is not None:
+                rejected.append(RejectedModelText(text=model_advice, reason=review.problem))
+                model_advice = ""
         grade = self._assemble(question, verdicts, cleaned.sentences, flags, citations, timings, evidence_only,
                                model_note, model_advice, misconceptions)
+        grade.model_text_rejected = rejected
         grade.timings.total_ms = (time.perf_counter() - started) * 1000
         return grade
 
@@ -771,8 +790,11 @@ class Grader:
             advice.append(f"Think about: {first.probe}")
         if question.sections:
             advice.append("Study: " + ", ".join(question.sections[:2]))
+        shown_advice = None
         if len(model_advice.split()) >= 4:  # a word or two from a small model is noise, not advice
-            advice.append(model_advice)
+            # Checked before it got here (review_model_prose) and labelled: the candidate knows who says it.
+            shown_advice = model_advice
+            advice.append(f"From the model ({getattr(self.llm, 'model_id', 'model')}): {model_advice}")
         explanation = (
             f"{len(covered)} of {len(verdicts)} key points covered and {len(partly)} partly"
             + (f", {len(contradicted)} contradicted" if contradicted else "")
@@ -804,6 +826,7 @@ class Grader:
             calibration_version=calibration.version,
             timings=timings,
             misconceptions=list(misconceptions),
+            model_advice=shown_advice,
         )
 
     def _zero_grade(

@@ -124,7 +124,7 @@ class PlainInterview:
                 header += f" · {turn.time_limit_s} s"
             self.say(header, "bold")
         else:
-            self.say("Follow-up:", "bold")
+            self.say("Follow-up (worded by the interviewer model):" if turn.written_by_model else "Follow-up:", "bold")
         self.say(turn.prompt)
         options = ["end with a line holding only '.'"]
         if turn.hints_left:

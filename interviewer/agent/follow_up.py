@@ -4,8 +4,9 @@ The model (bound to the tools in tools.py) may look things up, a bounded number 
 question. The program decides whether that question is used: it must be a question; it must be about the missing
 key point, meaning the MiniLM cosine to that point's statement is at least ABOUT_THRESHOLD and higher than to any
 other key point of the question; and it must not give the point away (under GIVEAWAY_SHARE of the point's own
-distinctive words). Otherwise the key point's authored probe is asked. A model that calls no tool, a wrong tool,
-or writes nonsense only ever costs the nicer wording.
+distinctive words); like any model prose it must be grounded in the question's material or what the tools found,
+and contradict no key point (interviewer/model_text.py). Otherwise the key point's authored probe is asked. A model
+that calls no tool, a wrong tool, or writes nonsense only ever costs the nicer wording.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from interviewer.agent.tools import ToolBox
 from interviewer.embeddings import Embedder
 from interviewer.grading import escape_untrusted, load_prompt
 from interviewer.guards import injection_flags
+from interviewer.model_text import review_model_prose
 from interviewer.packs import KeyPoint, Question
 from interviewer.retrieval import tokenize
 
@@ -36,6 +38,10 @@ MAX_WORDS = 60
 # Forcing the first tool call is what makes a small model use its tools at all (left to choose, SmolLM2-135M
 # never calls one); a larger model then decides for itself whether it needs another.
 FORCE_SEARCH = {"type": "function", "function": {"name": "search_knowledge"}}
+# What the candidate reads when the model's reply cannot be used; the error itself stays in the event's data (the
+# stored transcript), since a parser's message ("JSONDecodeError ... For troubleshooting, visit: https://...") is
+# for whoever debugs the model, not for someone in an interview.
+MODEL_REPLY_UNUSABLE = "The interviewer model's reply could not be used; continuing without it."
 
 
 _LABEL = re.compile(
@@ -76,7 +82,8 @@ def clean_model_question(raw: str) -> str:
     return text.strip().strip("\"'“”").strip()
 
 
-def review_follow_up(text: str, question: Question, point: KeyPoint, embedder: Embedder) -> str | None:
+def review_follow_up(text: str, question: Question, point: KeyPoint, embedder: Embedder,
+                     references: Sequence[str] = ()) -> str | None:
     """Why a model-written follow-up cannot be used, or None when it can."""
     words = text.split()
     if not text.endswith("?"):
@@ -98,7 +105,8 @@ def review_follow_up(text: str, question: Question, point: KeyPoint, embedder: E
         share = len(answer_words & set(tokenize(text))) / len(answer_words)
         if share >= GIVEAWAY_SHARE:
             return f"gives the answer away ({share:.0%} of the point's own words)"
-    return None
+    # Already known to end in "?": the sentence checks are for statements.
+    return review_model_prose(text, question, references, check_complete=False, against=[point]).problem
 
 
 def _text_of(reply: Any) -> str:
@@ -132,18 +140,17 @@ def _tool_loop(
             )
             reply = runnable.invoke(messages)
         except Exception as exc:  # noqa: BLE001 — any model failure falls back to authored text
-            events.append(event("notice", f"The interviewer model failed ({type(exc).__name__}); using the "
-                                          "authored question."))
+            _record_failure(events, {"failure": "model-error", "error": f"{type(exc).__name__}: {exc}"[:2000]})
             return None
         if not can_call and (getattr(reply, "tool_calls", None) or getattr(reply, "invalid_tool_calls", None)):
             events.append(event("notice", f"The interviewer model asked for more tools after its {max_tool_calls} "
                                           "calls; stopped.", ok=False))
         tool_calls = list(getattr(reply, "tool_calls", None) or []) if can_call else []
         broken = list(getattr(reply, "invalid_tool_calls", None) or []) if can_call else []
-        for call in broken:
-            calls += 1  # an unreadable call still uses up one of the model's calls
-            events.append(event("tool-call", f"{call.get('name')}: unreadable call ({call.get('error')})",
-                                tool=str(call.get("name")), arguments={}, ok=False))
+        for call in broken[: max_tool_calls - calls]:
+            _record_failure(events, {"failure": "unreadable-tool-call", "tool": str(call.get("name"))[:60],
+                                     "arguments": str(call.get("args"))[:500], "error": str(call.get("error"))[:2000]})
+        calls += len(broken)  # an unreadable call still uses up one of the model's calls
         if broken and not tool_calls:
             continue
         if not tool_calls:
@@ -166,6 +173,15 @@ def _tool_loop(
             # Small models continue whatever pattern came last (here, tool calls): restate the task after results.
             messages.append(HumanMessage(then))
     return None
+
+
+def _record_failure(events: list[dict[str, Any]], failure: dict[str, str]) -> None:
+    """One plain notice per reply-writing, however many times the model failed; each failure kept in its data."""
+    notice = next((e for e in events if e["type"] == "notice" and "failures" in e["data"]), None)
+    if notice is None:
+        events.append(event("notice", MODEL_REPLY_UNUSABLE, ok=False, failures=[failure]))
+    else:
+        notice["data"]["failures"].append(failure)
 
 
 def _format_args(arguments: dict[str, Any]) -> str:
@@ -200,7 +216,8 @@ def write_follow_up(
         # Judged on the whole reply: a question cut out of a tool call echo would otherwise look clean.
         problem: str | None = "not plain prose (looks like code or a tool call)"
     else:
-        problem = review_follow_up(candidate, question, point, embedder) if candidate else "empty"
+        found = [str(section.get("text", "")) for section in sections]
+        problem = review_follow_up(candidate, question, point, embedder, found) if candidate else "empty"
     if problem is not None:
         events.append(event("notice", f"Model follow-up not used ({problem}): {candidate[:200]!r}",
                             rejected=candidate[:500], reason=problem))

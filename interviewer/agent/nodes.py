@@ -135,7 +135,8 @@ class InterviewNodes:
         turn = Turn(
             session_id=state["session_id"], number=current.number, of=plan.questions, kind=current.kind,
             question_id=question.id, topic=question.topic, topic_title=pack.topic_title(question.topic),
-            difficulty=question.difficulty, prompt=current.prompt, key_point_id=current.key_point_id, mode=plan.mode,
+            difficulty=question.difficulty, prompt=current.prompt, key_point_id=current.key_point_id,
+            written_by_model=current.written_by_model, mode=plan.mode,
             hints_left=0 if plan.mode == "exam" else MAX_HINTS - current.hints_used,
             time_limit_s=plan.time_limit_s if plan.mode == "exam" else None,
             can_show_answer=plan.mode == "practice" and bool(state.get("results")),
@@ -282,6 +283,7 @@ class InterviewNodes:
         current.kind = "follow-up"
         current.key_point_id = point.id
         current.prompt = draft.text
+        current.written_by_model = draft.source == "model"
         current.turn = f"q{current.number}.f{len(current.follow_ups_asked)}"
         current.skipped = False
         return {

@@ -39,6 +39,7 @@ class Turn(BaseModel):
     difficulty: int
     prompt: str = Field(description="What the candidate is asked.")
     key_point_id: str | None = Field(default=None, description="What a follow-up asks about.")
+    written_by_model: bool = Field(default=False, description="The prompt is the interviewer model's wording.")
     mode: Mode
     hints_left: int = Field(description="Hints still available for this question (0 in exam mode).")
     time_limit_s: int | None = None
@@ -78,6 +79,7 @@ class CurrentQuestion(BaseModel):
     kind: Literal["question", "follow-up"] = "question"
     prompt: str
     key_point_id: str | None = None
+    written_by_model: bool = False
     follow_ups_asked: list[str] = Field(default_factory=list)
     hints_used: int = 0
     hints_given: list[str] = Field(default_factory=list)

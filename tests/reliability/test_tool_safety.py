@@ -91,7 +91,8 @@ def test_a_model_that_raises_mid_loop_falls_back_to_the_probe(tmp_path: Path) ->
     session, step, _ = _follow_up_step(tmp_path, tool_call("search_knowledge", query="rag"),
                                        RuntimeError("llama_decode returned -1"))
     assert step.turn.prompt == genai_core().question(QUESTION).key_point(MISSING).probe
-    assert any("failed (RuntimeError)" in e.text for e in step.events if e.type == "notice")
+    failures = [f for e in step.events if e.type == "notice" for f in e.data.get("failures", [])]
+    assert failures and failures[0]["error"].startswith("RuntimeError: llama_decode")
     assert play(session, step, strong)[-1].finished
 
 

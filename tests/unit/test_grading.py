@@ -162,7 +162,8 @@ def test_model_verdict_with_a_false_quote_is_discarded(question) -> None:  # typ
     assert point.model_verdict == "covered" and point.model_quote_verified is False
     assert point.status == "missing"
     assert not grade.evidence_only and grade.model_id == "fake-llm"
-    assert "Read more about RAG grounding." in grade.advice
+    assert grade.model_advice == "Read more about RAG grounding."
+    assert "From the model (fake-llm): Read more about RAG grounding." in grade.advice
 
 
 def test_model_verdict_with_a_real_quote_moves_coverage_a_bounded_amount(question) -> None:  # type: ignore[no-untyped-def]
@@ -286,7 +287,7 @@ def test_the_model_is_asked_only_about_unsettled_key_points(question) -> None:  
     grade = grader.grade(question, PARTIAL)
     assert "only give the advice" in llm.history[0][1]["content"]
     assert all(kp.model_verdict is None for kp in grade.key_points)
-    assert not grade.evidence_only and "Revise how retrieval keeps answers current." in grade.advice
+    assert not grade.evidence_only and grade.model_advice == "Revise how retrieval keeps answers current."
 
 
 def test_prepare_reads_the_question_ahead_and_looks_references_up_once(question) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from rich.console import Console
 from interviewer.history import History
 from interviewer.plain import PlainInterview, read_answer
 from tests.agent_helpers import genai_core, make_session, plan
+from tests.fakes import make_fake_chat_model, reply, tool_call
 
 
 def lines(text: str):  # type: ignore[no-untyped-def]
@@ -27,8 +28,8 @@ def test_a_command_only_counts_on_the_first_line():
     assert read_answer(lines("I would /skip nothing\n/skip\n.\n")) == "I would /skip nothing\n/skip"
 
 
-def run_plain(tmp_path, text: str, **plan_values):  # type: ignore[no-untyped-def]
-    session = make_session(tmp_path)
+def run_plain(tmp_path, text: str, chat_model=None, **plan_values):  # type: ignore[no-untyped-def]
+    session = make_session(tmp_path, chat_model=chat_model)
     buffer = io.StringIO()
     console = Console(file=buffer, width=120, color_system=None)
     finished = PlainInterview(session, console).run(session.start(plan(**plan_values)), lines(text))
@@ -77,3 +78,46 @@ def test_a_skipped_follow_up_says_so(tmp_path):
                                     max_follow_ups=1)
     assert finished and "Follow-up:" in output
     assert "Follow-up skipped; question score" in output
+
+
+def test_a_broken_tool_call_is_one_plain_line_and_its_error_stays_in_the_stored_transcript(tmp_path):
+    from langchain_core.messages import AIMessage
+    from langchain_core.messages.tool import invalid_tool_call
+    from langchain_core.output_parsers.openai_tools import parse_tool_call
+
+    from interviewer.agent.follow_up import MODEL_REPLY_UNUSABLE
+
+    raw = {"id": "c1", "function": {"name": "search_knowledge", "arguments": '{"query": "retrieval'}}
+    try:
+        parse_tool_call(raw, return_id=True)
+    except Exception as exc:  # noqa: BLE001 — the parser's own message, docs URL and all, as a real model gets it
+        error = str(exc)
+    assert "JSONDecodeError" in error and "https://" in error
+    broken = AIMessage(content="", invalid_tool_calls=[
+        invalid_tool_call(name="search_knowledge", args='{"query": "retrieval', id="c1", error=error)])
+    model = make_fake_chat_model(broken, broken, broken)
+    finished, output, session = run_plain(tmp_path, "RAG retrieves passages.\n.\nNo idea.\n.\n", chat_model=model,
+                                          topics=["rag"], questions=1, difficulty=1, max_follow_ups=1)
+    assert finished
+    assert MODEL_REPLY_UNUSABLE in output
+    assert "JSONDecodeError" not in output and "https://" not in output and "unreadable" not in output
+    [line] = [line for line in output.splitlines() if "could not be used" in line]
+    assert line.strip() == MODEL_REPLY_UNUSABLE
+    archived = History(tmp_path / "history.sqlite").sessions()[0]["transcript"]
+    [notice] = [item for item in archived if "failures" in item["data"]]
+    assert notice["text"] == MODEL_REPLY_UNUSABLE
+    assert [f["failure"] for f in notice["data"]["failures"]] == ["unreadable-tool-call"] * 2  # both calls allowed
+    assert all("JSONDecodeError" in f["error"] and "https://" in f["error"] for f in notice["data"]["failures"])
+    assert "Follow-up:" in output  # the authored probe was asked
+
+
+def test_a_follow_up_in_the_models_words_is_labelled_as_the_models(tmp_path):
+    from tests.unit.test_agent import _partial_answer
+
+    written = "What goes into the prompt for the LLM to answer from?"
+    model = make_fake_chat_model(tool_call("search_knowledge", query="retrieve then generate", topic="rag"),
+                                 reply(written))
+    text = _partial_answer("rag-what-and-why", "retrieve-then-generate") + "\n.\n/skip\n"
+    finished, output, _ = run_plain(tmp_path, text, chat_model=model, topics=["rag"], questions=1, difficulty=1,
+                                    max_follow_ups=1)
+    assert finished and "Follow-up (worded by the interviewer model):" in output and written in output

@@ -100,6 +100,8 @@ class InterviewScreen(Screen[None]):
         self.query_one("#turn-header", Static).update(Text(" · ".join(parts), style="bold"))
         self.refresh_bindings()
         label = "Follow-up" if turn.kind == "follow-up" else f"Question {turn.number}"
+        if turn.written_by_model:
+            label += " (the interviewer model's wording)"
         prompt = Text(f"{label}: ", style="bold")
         prompt.append(turn.prompt)
         self.query_one("#prompt", Static).update(prompt)

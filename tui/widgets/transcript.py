@@ -59,7 +59,8 @@ class Transcript(VerticalScroll):
             title = f"Question {data.get('number', '')}"
             return self._entry(f"{title}:", item.text, "question")
         if item.type == "follow-up":
-            return self._entry("Follow-up:", item.text, "question")
+            by_model = data.get("source") == "model"
+            return self._entry("Follow-up (the model's wording):" if by_model else "Follow-up:", item.text, "question")
         if item.type == "answer":
             turn = str(data.get("turn", ""))
             self._answers.setdefault(turn.split(".")[0], []).append("" if data.get("skipped") else item.text)
