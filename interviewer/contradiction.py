@@ -104,7 +104,9 @@ _COMPARING = frozenset({"unlike", "whereas", "while", "than", "compared", "inste
 _IRREGULAR = {"frozen": "freeze", "froze": "freeze", "larger": "large", "bigger": "big", "smaller": "small",
               "higher": "high", "lower": "low", "faster": "fast", "slower": "slow", "sharper": "sharp",
               "flatter": "flat", "cheaper": "cheap", "quicker": "quick", "grew": "grow", "grown": "grow",
-              "fell": "fall", "better": "good", "worse": "bad", "queries": "query"}
+              "fell": "fall", "better": "good", "worse": "bad", "queries": "query", "largest": "large",
+              "biggest": "big", "smallest": "small", "highest": "high", "lowest": "low", "fastest": "fast",
+              "slowest": "slow", "cheapest": "cheap"}
 
 
 def _normalise(word: str) -> str:
@@ -258,7 +260,16 @@ def _antonym_reversal(statement: list[_Token], answer: list[_Token]) -> Contradi
                 continue
             opposites = _opposites(token.form)
             opposite = [o for o in opposites if o in statement_at]
-            if not opposite or opposites & answer_forms:
+            # The key point's words of the other side that the answer leaves out: what this token may reverse.
+            # One the answer keeps in the same clause frames the claim instead of contrasting it: in "raising
+            # nprobe decreases recall" against "raising nprobe increases recall", "raising" is the cause both state
+            # and "decreases" still reverses "increases".
+            reversible = [o for o in opposite if o not in answer_forms]
+            clauses = {statement[statement_at[o]].clause for o in opposite}
+            frame = {o for o in opposites & answer_forms if o in statement_at
+                     and statement[statement_at[o]].clause in clauses
+                     and any(t.form == o and t.clause == token.clause for t in answer)}
+            if not reversible or (opposites & answer_forms) - frame:
                 continue  # no opposite in the key point, or the answer names both sides to contrast them
             if token.negated:
                 continue  # "not updated" agrees with "frozen"
@@ -274,7 +285,7 @@ def _antonym_reversal(statement: list[_Token], answer: list[_Token]) -> Contradi
 
             if any(qualifies(statement_at[a]) for a in _allies(token.form) if a in statement_at):
                 continue
-            said = next((statement_at[o] for o in sorted(opposite) if qualifies(statement_at[o])), None)
+            said = next((statement_at[o] for o in sorted(reversible) if qualifies(statement_at[o])), None)
             if said is not None:
                 flips.append((index, said))
         if len(flips) % 2 == 1:

@@ -15,6 +15,8 @@ ENCODERS = ("Bi-encoders embed query and document independently, so document vec
 FAMILIES = ("Decoder-only models like GPT and LLaMA use causal masking and next-token prediction, making them the "
             "natural choice for open-ended generation.")
 GROUNDING = "Grounding reduces hallucination but does not eliminate it."
+NPROBE = "At query time only the nprobe closest lists are scanned, so raising nprobe increases recall and latency."
+DIVIDE = "Divide a problem into smaller subproblems and combine their solutions."
 
 
 @pytest.mark.parametrize(
@@ -27,6 +29,9 @@ GROUNDING = "Grounding reduces hallucination but does not eliminate it."
         (ENCODERS, "Cross-encoders embed query and document independently, so document vectors can be precomputed.",
          "swapped-roles"),
         (FAMILIES, "Encoder-only models like GPT use causal masking and suit open-ended generation.", "swapped-roles"),
+        # "raising" is on the other side of increase/decrease, but both texts use it as the cause: a frame, not a
+        # contrast, so "decreases" still reverses "increases".
+        (NPROBE, "IVF scans a few cells, and raising nprobe decreases recall and makes queries faster.", "antonym"),
     ],
 )
 def test_reversals_of_each_kind_are_caught(statement: str, sentence: str, kind: str) -> None:
@@ -45,6 +50,9 @@ def test_reversals_of_each_kind_are_caught(statement: str, sentence: str, kind: 
         (SCALING, "The dot products grow with the dimension, so without scaling the softmax saturates."),
         (TEMPERATURE, "A temperature above 1 does not sharpen the distribution, it flattens it."),
         (TEMPERATURE, "Below 1 the temperature sharpens the distribution."),
+        (TEMPERATURE, "Higher temperature flattens the distribution, and lower temperature sharpens it."),
+        # A superlative is the same side as its adjective: both sides named, from the larger to the smallest.
+        (DIVIDE, "Split a larger problem into the smallest instances of it and solve those."),
         (GROUNDING, "RAG reduces hallucinations, though it cannot eliminate them."),
         (ENCODERS, "Unlike a cross-encoder, a bi-encoder embeds query and document independently."),
         # A conditional explanation and a quotation are not claims.
