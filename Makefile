@@ -13,7 +13,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test check lint typecheck install store wheel-llama lock bench clean
+.PHONY: run test check lint typecheck install store vectors wheel-llama lock bench clean
 
 run: $(STAMP) store
 	$(VENV)/bin/interviewer
@@ -42,6 +42,8 @@ $(STAMP): pyproject.toml requirements/constraints.txt | $(WHEELHOUSE)/.llama-$(L
 	$(PIP) install --quiet -c requirements/constraints.txt torch==2.13.0
 	$(PIP) install --quiet --no-deps --no-index --find-links $(WHEELHOUSE) llama-cpp-python==$(LLAMA_VERSION)
 	$(PIP) install --quiet --find-links $(WHEELHOUSE) -c requirements/constraints.txt -e '.[dev]'
+	# Export the bundled embedding model to ONNX once (checked against torch); it falls back to torch if not.
+	$(PY) -m interviewer.embeddings --prepare
 	touch $(STAMP)
 
 # pip's wheel cache keys on the source archive, not on CMAKE_ARGS, so the wheel is built explicitly, without
@@ -52,6 +54,11 @@ $(WHEELHOUSE)/.llama-$(LLAMA_VERSION):
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PYTHON) -m pip wheel --no-deps --no-cache-dir \
 			-w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_VERSION)
 	touch $@
+
+# After editing knowledge/docs: recompute the shipped vectors of the built-in chunks (a test checks they cover
+# every chunk), so a first ingest on a new machine embeds nothing.
+vectors: $(STAMP)
+	$(PY) -m interviewer.vector_cache --ship
 
 # Re-resolve the pinned set after changing dependencies in pyproject.toml.
 lock: $(STAMP)

@@ -22,6 +22,7 @@ from interviewer.packs import PackCatalog
 from interviewer.resources import builtin_docs_dir
 from interviewer.retrieval import tokenize
 from interviewer.store import KnowledgeStore
+from interviewer.vector_cache import cache_for, vector_cache_enabled
 
 ProgressCallback = Callable[[int, int], None]
 # Large blocks let the encoder sort by length (less padding); small model batches are fastest on 2 cores.
@@ -35,7 +36,8 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
-    chunks_embedded: int = 0
+    chunks_embedded: int = 0  # chunks (re)written to the store
+    chunks_reused: int = 0  # of those, vectors known by content (shipped or cached), not computed
     chunks_total: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -48,7 +50,8 @@ class IngestReport:
             f"{self.updated} updated",
             f"{self.unchanged} unchanged",
             f"{self.removed} removed",
-            f"{self.chunks_embedded} chunks embedded",
+            f"{self.chunks_embedded} chunks embedded"
+            + (f" ({self.chunks_reused} known by content)" if self.chunks_reused else ""),
             f"{self.chunks_total} chunks in store",
         ]
         if self.skipped:
@@ -82,16 +85,32 @@ def _collect_files(roots: Iterable[Path], report: IngestReport) -> list[tuple[Pa
     return files
 
 
-def _embed(embedder: Embedder, chunks: Sequence[Chunk], on_progress: ProgressCallback | None) -> np.ndarray:
+def _embed(
+    embedder: Embedder, chunks: Sequence[Chunk], on_progress: ProgressCallback | None
+) -> tuple[np.ndarray, int]:
+    """Vectors for `chunks`: those already known by content come from the vector cache, the rest are embedded."""
     texts = [chunk.text_for_embedding() for chunk in chunks]
-    parts = []
-    for start in range(0, len(texts), _EMBED_BATCH):
-        parts.append(embedder.encode(texts[start : start + _EMBED_BATCH]))
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    cache = cache_for(embedder) if texts and vector_cache_enabled() else None
+    known = cache.lookup(texts) if cache is not None else [None] * len(texts)
+    missing = [row for row, vector in enumerate(known) if vector is None]
+    for row, vector in enumerate(known):
+        if vector is not None:
+            vectors[row] = vector
+    done = len(texts) - len(missing)
+    if on_progress is not None and texts:
+        on_progress(done, len(texts))
+    for start in range(0, len(missing), _EMBED_BATCH):
+        rows = missing[start : start + _EMBED_BATCH]
+        batch = [texts[row] for row in rows]
+        encoded = embedder.encode(batch)
+        vectors[rows] = encoded
+        if cache is not None:
+            cache.remember(batch, encoded)
+        done += len(rows)
         if on_progress is not None:
-            on_progress(min(start + _EMBED_BATCH, len(texts)), len(texts))
-    if not parts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.vstack(parts)
+            on_progress(done, len(texts))
+    return vectors, len(texts) - len(missing)
 
 
 def ingest(
@@ -129,7 +148,7 @@ def ingest(
     new_chunks: list[Chunk] = []
     for document, _ in changed:
         new_chunks.extend(chunk_document(document))
-    vectors = _embed(embedder, new_chunks, on_progress)
+    vectors, report.chunks_reused = _embed(embedder, new_chunks, on_progress)
 
     for document, existed in changed:
         if existed:

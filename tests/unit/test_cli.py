@@ -104,7 +104,7 @@ def test_bad_config_file_is_reported_once_without_traceback(isolated_environment
     assert "Configuration problem" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("heavy", ["torch", "sentence_transformers", "chromadb", "llama_cpp", "textual"])
+@pytest.mark.parametrize("heavy", ["torch", "sentence_transformers", "onnxruntime", "chromadb", "llama_cpp", "textual"])
 def test_help_does_not_import_heavy_modules(heavy: str) -> None:
     code = (
         "import sys; from interviewer.cli import app; from typer.testing import CliRunner; "
