@@ -454,9 +454,17 @@ def eval_grading_command(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Grade a random sample of N rows.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
     with_model: Annotated[
-        bool, typer.Option("--with-model", help="Also ask the LLM for verdicts (slow: about 2 s a row).")
+        bool, typer.Option("--with-model", help="Measure the model's verdicts: the same rows without and with them, "
+                           "at weights 0 to 0.5, and the best weight (slow: about 3-7 s a row).")
     ] = False,
     model: Annotated[Path | None, typer.Option("--model", help="A GGUF chat model (with --with-model).")] = None,
+    write_calibration: Annotated[
+        bool, typer.Option("--write-calibration", help="With --with-model: store the best weight for this model.")
+    ] = False,
+    weights_file: Annotated[
+        Path | None, typer.Option("--weights-file", help="Where --write-calibration stores it (default: the data "
+                                  "dir's model_weights.json).")
+    ] = None,
     fit: Annotated[
         Path | None, typer.Option("--fit-calibration", help="Fit the score formula on this data; write it here.")
     ] = None,
@@ -492,6 +500,10 @@ def eval_grading_command(
         cases = with_pack_misconceptions(cases, questions)
     for row in skipped:
         err.print(f"Skipped {path}:{row.line}: {row.reason}", markup=False)
+    if with_model:
+        _measure_model_weight(settings, model, cases, f"{path.name} ({len(cases)} rows, seed {seed})", seed, as_json,
+                              weights_file or settings.data_dir / "model_weights.json" if write_calibration else None)
+        return
     llm = (
         LlamaCppLLM(settings.model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed)
         if with_model
@@ -531,6 +543,39 @@ def eval_grading_command(
     if fit is not None:
         out.print(f"Calibration written to {fit} (5-fold held-out: {payload['calibration_cross_validated']})",
                   markup=False)
+
+
+def _measure_model_weight(settings: Settings, model: Path | None, cases: list[Any], measured_on: str, seed: int,
+                          as_json: bool, write_to: Path | None) -> None:
+    """`eval grading --with-model`: agreement without and with the model's verdicts, and the weight they earn."""
+    from interviewer.embeddings import default_embedder
+    from interviewer.eval_model_weight import measure_model_weight
+    from interviewer.model_weight import lookup_weight, weights_files, write_weight
+    from interviewer.wiring import build_llm
+
+    llm = build_llm(settings, model)
+    current, _entry = lookup_weight(llm, weights_files(settings.data_dir))
+    display, progress = _progress_callbacks("grade")
+    with display:
+        report = measure_model_weight(default_embedder(), llm, cases, seed=seed,
+                                      on_progress=progress("Grading with the model"))
+    payload = report.as_json()
+    payload["weight_in_use"] = current
+    if write_to is not None:
+        write_weight(write_to, report.entry(measured_on))
+        payload["weight_written"] = str(write_to)
+    if as_json:
+        out.print_json(json.dumps(payload))
+        return
+    out.print(f"{report.model} ({report.key}) on {measured_on}: the model was asked about {report.model_rows} rows "
+              f"({report.model_failures} failed), {report.seconds_per_row:.2f} s a row; {report.seconds:.0f} s in all",
+              markup=False)
+    for weight, figures in report.figures.items():
+        label = "evidence only" if weight == 0 else f"model weight {weight:.1f}"
+        out.print(f"  {label:<17} Pearson {figures['pearson']:.3f}  Spearman {figures['spearman']:.3f}  "
+                  f"QWK {figures['qwk']:.3f}  RMSE {figures['rmse']:.3f}  MAE {figures['mae']:.3f}", markup=False)
+    out.print(f"best weight {report.best:.1f} (in use now: {current:.2f})"
+              + (f"; written to {payload['weight_written']}" if write_to is not None else ""), markup=False)
 
 
 @eval_app.command("pairs")

@@ -11,8 +11,10 @@ How a score is made (the same inputs always give the same grade):
    and says what the key point states. A sentence that states one of the question's misconceptions (close to the
    wrong claim by similarity, and not denying it) likewise costs points and is explained.
 3. The model (any GGUF; SmolLM2-135M by default) gives its own verdict per key point with a quote. A verdict
-   counts only if its quote really is in the answer, it can move a coverage by at most MODEL_WEIGHT, and it is
-   ignored for an answer that tried to instruct the grader. The model also phrases the advice.
+   counts only if its quote really is in the answer, it moves a coverage by the model's measured weight
+   (interviewer/model_weight.py; a model whose verdicts were measured to add nothing is not asked at all), and
+   it is ignored for an answer that tried to instruct the grader. The model also writes a tip, shown labelled as
+   the model's only when it passes the checks of interviewer/model_text.py.
 4. Overall = the calibrated linear map of weighted coverage, minus the penalties of step 2, clipped to 0..5
    (parameters in
    grading_calibration.json, fitted on knowledge/eval/grading-dev.csv; refit with
@@ -47,12 +49,12 @@ from interviewer.guards import (
 )
 from interviewer.llm import StructuredLLM
 from interviewer.model_text import review_model_prose
+from interviewer.model_weight import COVERED_CHECK_WEIGHT, lookup_weight, model_key, weights_files
 from interviewer.packs import KeyPoint, Misconception, Question
 from interviewer.resources import builtin_docs_dir, prompts_dir
 from interviewer.retrieval import RetrievedChunk, Retriever, tokenize
 
 GRADE_SCHEMA_VERSION = 1
-MODEL_WEIGHT = 0.25
 # A reversed key point or a stated misconception is an error, not a gap: points off (a contradiction's scaled by
 # the point's weight against the heaviest), and the overall and correctness are capped.
 CONTRADICTION_PENALTY, CONTRADICTION_CAP = 1.5, 1.5
@@ -63,6 +65,8 @@ ERROR_CORRECTNESS_CAP = 2
 MISCONCEPTION_SIMILARITY = 0.7
 # The model is asked only about key points whose evidence is inconclusive, at most this many per answer.
 UNSURE_ABOVE, UNSURE_BELOW, MAX_MODEL_VERDICTS = 0.15, 0.85, 3
+# A model whose weight reaches COVERED_CHECK_WEIGHT also checks this many covered key points for a reversal.
+MAX_COVERED_CHECKS = 2
 # Past this an answer is graded on its beginning (~1,500 tokens: with the prompt, inside a 4,096-token window), and
 # the grade says so; the bound also keeps evidence-gathering time flat.
 MAX_ANSWER_CHARS = 6000
@@ -192,6 +196,9 @@ class Grade(BaseModel):
     )
     model_text_rejected: list[RejectedModelText] = Field(
         default_factory=list, description="Model prose that failed the checks: kept for the record, never shown."
+    )
+    model_weight: float | None = Field(
+        default=None, description="How far the model's verdicts moved a coverage (its measured weight), if used."
     )
 
     @property
@@ -477,6 +484,8 @@ class Grader:
     off_topic_threshold: float = 0.2
     unsure_band: tuple[float, float] = (UNSURE_ABOVE, UNSURE_BELOW)
     max_model_verdicts: int = MAX_MODEL_VERDICTS
+    model_weight: float | None = None  # None: the measured weight of the model in use (model_weight.py)
+    data_dir: Path | None = None  # whose model_weights.json is read after the shipped one
 
     def __post_init__(self) -> None:
         if self.calibration is None:
@@ -524,10 +533,13 @@ class Grader:
         model_note: str | None = None
         model_advice = ""
         evidence_only = True
-        if use_model and self.llm is not None:
+        if use_model and self.llm is not None and self.verdict_weight() <= 0:
+            model_note = (f"The model's verdicts were measured to change no grade ({model_key(self.llm)}: weight 0), "
+                          "so it was not asked.")
+        elif use_model and self.llm is not None:
             t0 = time.perf_counter()
             try:
-                asked = self._uncertain_points(verdicts)
+                asked = self._asked_points(verdicts)
                 notes, _stats = self.llm.complete_structured(
                     build_messages(self.template, question, cleaned.text, references, asked),
                     model_output_type(question, asked),
@@ -535,7 +547,8 @@ class Grader:
                 )
                 evidence_only = False
                 model_advice = str(getattr(notes, "advice", "")).strip()
-                self._apply_model_verdicts(verdicts, notes, cleaned.sentences, injected=bool(cleaned.flags))
+                self._apply_model_verdicts(verdicts, notes, cleaned.sentences, injected=bool(cleaned.flags),
+                                           asked=asked)
             except ModelError as exc:
                 model_note = f"{exc.title}: {exc.message}"
             timings.model_ms = (time.perf_counter() - t0) * 1000
@@ -551,6 +564,7 @@ class Grader:
         grade = self._assemble(question, verdicts, cleaned.sentences, flags, citations, timings, evidence_only,
                                model_note, model_advice, misconceptions)
         grade.model_text_rejected = rejected
+        grade.model_weight = None if evidence_only else self.verdict_weight()
         grade.timings.total_ms = (time.perf_counter() - started) * 1000
         return grade
 
@@ -575,6 +589,8 @@ class Grader:
         the answer arrives only pays for the answer's own tokens (llama.cpp reuses the common prompt prefix).
         """
         references = self.references_for(question)
+        if self.llm is None or self.verdict_weight() <= 0:
+            return  # a model that is not asked while grading has nothing to read ahead
         warm = getattr(self.llm, "warm", None)
         if warm is not None:
             try:
@@ -653,10 +669,26 @@ class Grader:
             return GuardResult("off-topic", "The answer does not address the question.")
         return None
 
-    def _uncertain_points(self, verdicts: Sequence[KeyPointVerdict]) -> list[int]:
-        """The key points the evidence cannot settle, heaviest first: the only ones worth a model verdict.
+    def verdict_weight(self) -> float:
+        """How far the model's verdicts move a coverage: set, or measured for the model in use (0: not asked)."""
+        if self.model_weight is None:
+            self.model_weight = lookup_weight(self.llm, weights_files(self.data_dir))[0] if self.llm else 0.0
+        return self.model_weight
 
-        Clear cases gain nothing from a model that moves coverage by at most MODEL_WEIGHT, and every verdict the
+    def _asked_points(self, verdicts: Sequence[KeyPointVerdict]) -> list[int]:
+        """The key points the model is asked about: the unsettled ones and, once its weight has earned it, the
+        heaviest covered ones, to catch a reversal the evidence scores as a match."""
+        asked = self._uncertain_points(verdicts)
+        if self.verdict_weight() >= COVERED_CHECK_WEIGHT:
+            covered = [i for i, v in enumerate(verdicts) if v.coverage >= self.unsure_band[1] and v.status == "covered"]
+            covered.sort(key=lambda i: -verdicts[i].weight)
+            asked = sorted(set(asked) | set(covered[:MAX_COVERED_CHECKS]))
+        return asked
+
+    def _uncertain_points(self, verdicts: Sequence[KeyPointVerdict]) -> list[int]:
+        """The key points the evidence cannot settle, heaviest first: the only ones worth a verdict on coverage.
+
+        Clear cases gain little from a model whose verdicts move a coverage by a fraction, and every verdict the
         model writes costs about half a second on the default model.
         """
         low, high = self.unsure_band
@@ -689,12 +721,15 @@ class Grader:
         )
 
     def _apply_model_verdicts(
-        self, verdicts: list[KeyPointVerdict], notes: BaseModel, sentences: Sequence[str], injected: bool
+        self, verdicts: list[KeyPointVerdict], notes: BaseModel, sentences: Sequence[str], injected: bool,
+        asked: Sequence[int] | None = None,
     ) -> None:
         calibration = self.calibration
         assert calibration is not None
+        weight = self.verdict_weight()
         value = {"covered": 1.0, "partly": 0.5, "missing": 0.0, "contradicted": 0.0}
-        by_label = {model_label(index): v for index, v in enumerate(verdicts)}
+        by_label = {model_label(index): v for index, v in enumerate(verdicts)
+                    if asked is None or index in asked}  # verdicts on points not asked about are not counted
         for item in getattr(notes, "key_points", []):
             verdict = by_label.get(item.point)
             if verdict is None or verdict.model_verdict is not None or verdict.status == "contradicted":
@@ -707,9 +742,15 @@ class Grader:
             target = value[item.verdict]
             if injected and target > verdict.coverage:
                 continue  # an answer that tried to instruct the grader gets no benefit of the doubt
-            verdict.coverage = round(verdict.coverage + MODEL_WEIGHT * (target - verdict.coverage), 4)
+            verdict.coverage = round(verdict.coverage + weight * (target - verdict.coverage), 4)
             verdict.status = calibration.status(verdict.coverage)
-            if item.verdict == "contradicted" and verdict.status == "missing":
+            if item.verdict == "contradicted" and weight >= COVERED_CHECK_WEIGHT:
+                # A model measured to earn it may overrule the evidence: a reversal scores no coverage at all.
+                verdict.coverage = 0.0
+                verdict.status = "contradicted"
+                verdict.evidence_quote = item.quote
+                verdict.contradiction = "the model reads it as reversing the key point"
+            elif item.verdict == "contradicted" and verdict.status == "missing":
                 # The model's word counts only where the evidence has little for the point anyway.
                 verdict.status = "contradicted"
                 verdict.evidence_quote = item.quote

@@ -93,7 +93,7 @@ def build_grader(settings: Settings, model: Path | None, use_model: bool, note: 
         note(f"Note: grading without citations (Knowledge store problem: {missing_store})")
     retriever = None if missing_store is not None else RetrieverOnFirstSearch(settings, note)
     llm = build_llm(settings, model) if use_model else None
-    return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed)
+    return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed, data_dir=settings.data_dir)
 
 
 def open_interview(

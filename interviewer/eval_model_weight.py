@@ -1,0 +1,147 @@
+"""Measuring what a model's verdicts are worth: the same rows graded with and without them, at several weights.
+
+The model is run once per row, asked as widely as any weight of the grid would ask it (the unsettled key points
+and, as from COVERED_CHECK_WEIGHT, the heaviest covered ones); its replies are recorded and replayed at every
+weight, so trying six weights costs one model pass. Weight 0 is evidence alone. The report gives the agreement
+with human scores (Pearson, Spearman, QWK, RMSE, MAE) at each weight, the best weight (model_weight.best_weight),
+and the model's seconds per row; `interviewer eval grading --with-model --write-calibration` stores the best
+weight under the model's key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from interviewer.embeddings import Embedder
+from interviewer.errors import ModelError
+from interviewer.eval_grading import GradingCase, PrecomputedEmbedder, agreement_metrics, texts_to_embed
+from interviewer.grading import Grade, Grader
+from interviewer.llm import CallStats, ModelOutputError, StructuredLLM
+from interviewer.model_weight import WEIGHT_GRID, ModelWeight, best_weight, model_key
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class _RecordingLLM:
+    """Passes calls to the model and keeps each row's reply (or its failure) for replay."""
+
+    def __init__(self, llm: StructuredLLM) -> None:
+        self.llm = llm
+        self.row = 0
+        self.replies: dict[int, BaseModel | ModelError] = {}
+        self.seconds = 0.0
+
+    @property
+    def model_id(self) -> str:
+        return self.llm.model_id
+
+    def complete_structured(self, messages: Any, output: Any, *, max_tokens: int = 400) -> tuple[Any, CallStats]:
+        started = time.perf_counter()
+        try:
+            notes, stats = self.llm.complete_structured(messages, output, max_tokens=max_tokens)
+        except ModelError as exc:
+            self.replies[self.row] = exc
+            raise
+        finally:
+            self.seconds += time.perf_counter() - started
+        self.replies[self.row] = notes
+        return notes, stats
+
+
+class _ReplayLLM:
+    """Gives each row the reply the model gave it in the recording pass."""
+
+    def __init__(self, recording: _RecordingLLM) -> None:
+        self.replies = recording.replies
+        self._model_id = recording.model_id
+        self.row = 0
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def complete_structured(self, messages: Any, output: Any, *, max_tokens: int = 400) -> tuple[Any, CallStats]:
+        reply = self.replies.get(self.row)
+        if reply is None:
+            raise ModelOutputError("the model was not asked about this row in the recording pass")
+        if isinstance(reply, ModelError):
+            raise reply
+        return reply, CallStats(attempts=1)
+
+
+@dataclass
+class ModelWeightReport:
+    model: str
+    key: str
+    rows: int
+    model_rows: int  # rows the model was asked about (a guarded answer is never sent to it)
+    model_failures: int
+    figures: dict[float, dict[str, float]]
+    best: float
+    seconds_per_row: float
+    seconds: float
+
+    def by_weight(self) -> dict[str, dict[str, float]]:
+        return {f"{w:.1f}": {k: round(v, 4) for k, v in m.items()} for w, m in self.figures.items()}
+
+    def entry(self, measured_on: str) -> ModelWeight:
+        return ModelWeight(key=self.key, weight=self.best, measured_on=measured_on, rows=self.rows,
+                           seconds_per_row=round(self.seconds_per_row, 2), figures=self.by_weight())
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "model": self.model, "key": self.key, "rows": self.rows, "model_rows": self.model_rows,
+            "model_failures": self.model_failures, "best_weight": self.best,
+            "without_model": {k: round(v, 4) for k, v in self.figures[0.0].items()},
+            "at_best_weight": {k: round(v, 4) for k, v in self.figures[self.best].items()},
+            "by_weight": self.by_weight(),
+            "seconds_per_row": round(self.seconds_per_row, 2), "seconds": round(self.seconds, 1),
+        }
+
+
+def _grade_rows(grader: Grader, cases: Sequence[GradingCase], llm: _RecordingLLM | _ReplayLLM | None,
+                on_progress: ProgressCallback | None = None) -> list[Grade]:
+    grades = []
+    for index, case in enumerate(cases):
+        if llm is not None:
+            llm.row = index
+        grades.append(grader.grade(case.question, case.answer, use_model=llm is not None))
+        if on_progress is not None:
+            on_progress(index + 1, len(cases))
+    return grades
+
+
+def measure_model_weight(
+    embedder: Embedder,
+    llm: StructuredLLM,
+    cases: Sequence[GradingCase],
+    *,
+    grid: Sequence[float] = WEIGHT_GRID,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+) -> ModelWeightReport:
+    """Grade `cases` once with the model (recorded), then at every weight of `grid` from the recording."""
+    started = time.perf_counter()
+    shared = PrecomputedEmbedder(embedder, texts_to_embed(cases))
+    gold = [case.human_score for case in cases]
+    recording = _RecordingLLM(llm)
+    widest = max(grid)
+    _grade_rows(Grader(embedder=shared, llm=recording, seed=seed, model_weight=widest), cases, recording, on_progress)
+    replay = _ReplayLLM(recording)
+    figures: dict[float, dict[str, float]] = {}
+    for weight in grid:
+        grader = Grader(embedder=shared, llm=replay if weight > 0 else None, seed=seed, model_weight=weight)
+        grades = _grade_rows(grader, cases, replay if weight > 0 else None)
+        figures[float(weight)] = agreement_metrics(gold, [grade.overall for grade in grades])
+    asked = len(recording.replies)
+    return ModelWeightReport(
+        model=llm.model_id, key=model_key(llm), rows=len(cases), model_rows=asked,
+        model_failures=sum(1 for reply in recording.replies.values() if isinstance(reply, ModelError)),
+        figures=figures, best=best_weight(figures), seconds_per_row=recording.seconds / max(1, asked),
+        seconds=time.perf_counter() - started,
+    )
