@@ -3,7 +3,9 @@
 A file whose content hash is already in the store is skipped; a changed file has its chunks replaced; a file
 that no longer exists on disk has its chunks removed. An unreadable file is reported and skipped; it does not
 stop the rest of the ingest. With a store URL the store is a team's shared Chroma server: only files under the
-folders being ingested are removed from it, since others' files are not on this machine.
+folders being ingested are removed from it, since others' files are not on this machine. A local store ends
+sealed: its index files are opened once in a child process and recorded (store.check_index_files), so the first
+search does not pay for that check and later damage to them is caught before Chroma reads them.
 """
 
 from __future__ import annotations
@@ -171,5 +173,6 @@ def ingest(
     if changed or report.removed or note or not store.lexical_statistics()[0]:
         store.update_lexical_statistics(lambda text: len(tokenize(text)))
     report.chunks_total = store.count()
+    store.seal()
     report.seconds = time.perf_counter() - started
     return report

@@ -3,7 +3,11 @@
 One Chroma collection (cosine space) holds every chunk with its embedding and metadata (source, heading path,
 position, hashes, topic). The collection records which embedding model and chunker built it; a store built with
 another model, an older chunker, or one that cannot be read is reported as a StoreError telling the user what
-to run, and `interviewer ingest` rebuilds it (a corrupt store is moved aside first, never deleted).
+to run, and `interviewer ingest` rebuilds it (a corrupt store is moved aside first, never deleted). Chroma
+needs to write to its folder even to search, so a read-only store is reported as such rather than as corrupt.
+Chroma trusts its index files blindly (a damaged HNSW file crashes the process outright), so a store whose index
+files changed since it last opened cleanly is first opened in a child process (check_index_files), and refused as
+damaged if that crashes, hangs or fails.
 
 The collection lives in a local folder (Chroma's embedded PersistentClient) or, with a store URL, on a Chroma
 server shared by a team (HttpClient; nothing is written locally then). Requests to a server have bounded connect
@@ -15,9 +19,13 @@ client has to read the whole corpus to search it.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,10 +39,12 @@ from interviewer.embeddings import Embedder
 from interviewer.errors import StoreError
 
 COLLECTION_NAME = "interviewer-knowledge"
+MANIFEST_NAME = "interviewer-files.json"
 STORE_SCHEMA_VERSION = 2  # 2: documents carry their heading path; metadata carries the lexical statistics
 _ADD_BATCH = 512
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
+PROBE_TIMEOUT_S = 60.0  # opening a store in a child process; a large index loads in seconds
 
 
 @dataclass(frozen=True)
@@ -141,16 +151,137 @@ def _http_client(url: str):  # type: ignore[no-untyped-def]
     return client
 
 
-class _GuardedCollection:
-    """A server collection whose every call turns a transport or server failure into a StoreError naming the URL."""
+def _read_only(path: Path) -> StoreError:
+    return StoreError(
+        f"the knowledge store at {path} is read-only, and Chroma writes to its folder even to search. Make it "
+        "writable (or set store_dir to a writable folder) and run `interviewer ingest`.",
+        "Knowledge store read-only",
+    )
 
-    def __init__(self, collection: Any, url: str) -> None:
+
+def _store_failed(path: Path, exc: BaseException) -> StoreError:
+    """The one message for a local store Chroma cannot read, whatever Chroma raised."""
+    if "readonly database" in str(exc) or (isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES)):
+        return _read_only(path)
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    return StoreError(
+        f"the knowledge store at {path} cannot be read ({reason}). Run `interviewer ingest --rebuild` to rebuild it.",
+        "Knowledge store unreadable",
+    )
+
+
+def _writable(path: Path) -> bool:
+    """Whether the store folder and its database can be written (False on a read-only file system, even for root)."""
+    database = path / "chroma.sqlite3"
+    return os.access(path, os.W_OK) and (not database.exists() or os.access(database, os.W_OK))
+
+
+def _index_files(path: Path) -> dict[str, Path]:
+    """Chroma's own index files in a store folder. Not the SQLite database, whose damage Chroma reports as an
+    error; not length.bin, which Chroma rewrites with different bytes each time it opens an index it has not
+    flushed yet (any store under ~1,000 windows) and whose damage it survives (measured: overwritten, it still
+    searched correctly)."""
+    return {
+        str(file.relative_to(path)): file
+        for file in sorted(path.rglob("*"))
+        if file.is_file() and not file.name.startswith(("chroma.sqlite3", MANIFEST_NAME)) and file.name != "length.bin"
+    }
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _index_state(path: Path) -> dict[str, list[Any]]:
+    return {name: [file.stat().st_size, _file_sha256(file)] for name, file in _index_files(path).items()}
+
+
+def _recorded_state(path: Path) -> dict[str, list[Any]] | None:
+    try:
+        recorded = json.loads((path / MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return recorded if isinstance(recorded, dict) else None
+
+
+def _probe_in_child(path: Path, timeout_s: float) -> str | None:
+    """Open the store and search it once in a separate process: None when that works, else what went wrong.
+
+    A separate process because a damaged HNSW file can make Chroma crash the process (SIGSEGV) or never return.
+    """
+    code = "import sys; from interviewer.store import probe_store; probe_store(sys.argv[1])"
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                              timeout=timeout_s, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    except subprocess.TimeoutExpired:
+        return f"Chroma did not open it within {timeout_s:.0f} s"
+    except OSError:  # no process could be started: nothing was learnt about the store, so Chroma is trusted
+        return None
+    if done.returncode == 0:
+        return None
+    if done.returncode < 0:
+        return f"Chroma crashed reading it (signal {-done.returncode})"
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    return " ".join((lines[-1] if lines else f"exit status {done.returncode}").split())[:300]
+
+
+def probe_store(path: str) -> None:
+    """What `_probe_in_child` runs: read every record's metadata and search the index once."""
+    collection = _client(Path(path)).get_collection(COLLECTION_NAME)
+    KnowledgeStore._read_everything(collection)
+
+
+def check_index_files(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """Refuse a store whose index files Chroma cannot read, before Chroma reads them in this process.
+
+    The files' sizes and hashes are recorded once a store has been opened successfully; while they match, nothing
+    more is done. When they differ (an ingest wrote them, Chroma rewrote them when it was next opened, or they were
+    damaged), the store is opened once in a child process, and only a store that opens there is recorded again.
+    """
+    state = _index_state(path)
+    if not state or _recorded_state(path) == state:
+        return
+    problem = _probe_in_child(path, timeout_s)
+    if problem is not None:
+        raise StoreError(
+            f"the knowledge store at {path} is damaged: {problem}. Run `interviewer ingest --rebuild` to rebuild it.",
+            "Knowledge store damaged",
+        )
+    temporary = path / f"{MANIFEST_NAME}.{os.getpid()}.tmp"
+    try:
+        temporary.write_text(json.dumps({"files": _index_state(path)}, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, path / MANIFEST_NAME)
+    except OSError:
+        temporary.unlink(missing_ok=True)  # unrecorded, the next open checks again: slower, never wrong
+
+
+class _GuardedCollection:
+    """A collection whose every call turns a failure (a server down, a damaged file) into one titled StoreError.
+
+    Chroma raises many exception types for the same trouble; the caller only needs to know the store failed.
+    """
+
+    def __init__(self, collection: Any, url: str | None = None, path: Path | None = None) -> None:
         self._collection = collection
         self._url = url
+        self._path = path
+
+    def _error(self, exc: BaseException) -> StoreError:
+        if self._url is not None:
+            return _server_unreachable(self._url, exc)
+        assert self._path is not None
+        return _store_failed(self._path, exc)
 
     @property
     def metadata(self) -> Any:
-        return self._collection.metadata
+        try:
+            return self._collection.metadata
+        except Exception as exc:  # noqa: BLE001 — as for any call
+            raise self._error(exc) from exc
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._collection, name)
@@ -158,8 +289,10 @@ class _GuardedCollection:
         def guarded(*args: Any, **kwargs: Any) -> Any:
             try:
                 return method(*args, **kwargs)
-            except Exception as exc:  # httpx errors, chromadb's HTTP errors: all mean the server failed us
-                raise _server_unreachable(self._url, exc) from exc
+            except StoreError:
+                raise
+            except Exception as exc:  # httpx errors, chromadb's HTTP and internal errors: the store failed us
+                raise self._error(exc) from exc
 
         return guarded
 
@@ -241,7 +374,7 @@ class KnowledgeStore:
             raise
         except Exception as exc:  # transport errors and chromadb's HTTP errors alike
             raise _server_unreachable(url, exc) from exc
-        return _GuardedCollection(collection, url), note
+        return _GuardedCollection(collection, url=url), note
 
     @classmethod
     def open_for_query(cls, path: Path, embedder: Embedder, url: str | None = None) -> KnowledgeStore:
@@ -260,15 +393,16 @@ class KnowledgeStore:
                 f"no knowledge store at {path}. Build it with `interviewer ingest` (or `make run`).",
                 "Knowledge store missing",
             )
+        if not _writable(path):
+            raise _read_only(path)
+        check_index_files(path)
         try:
-            collection = _client(path).get_collection(COLLECTION_NAME)
+            collection = _GuardedCollection(_client(path).get_collection(COLLECTION_NAME), path=path)
             metadata = collection.metadata
+        except StoreError:
+            raise
         except Exception as exc:  # chromadb raises many types for a damaged store; all mean the same here
-            raise StoreError(
-                f"the knowledge store at {path} cannot be read ({type(exc).__name__}: {exc}). "
-                "Run `interviewer ingest --rebuild` to rebuild it.",
-                "Knowledge store unreadable",
-            ) from exc
+            raise _store_failed(path, exc) from exc
         problem = cls._mismatch(metadata, embedder)
         if problem:
             raise StoreError(
@@ -286,8 +420,14 @@ class KnowledgeStore:
             collection, note = cls._open_server_collection(url, embedder, create=True, rebuild=rebuild)
             return cls(path, embedder, collection, url), note
         note = ""
-        path.mkdir(parents=True, exist_ok=True)
         try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _store_failed(path, exc) from exc
+        if not _writable(path):
+            raise _read_only(path)
+        try:
+            check_index_files(path)
             client = _client(path)
             existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
             if COLLECTION_NAME in existing:
@@ -296,17 +436,51 @@ class KnowledgeStore:
                 if rebuild or problem:
                     note = f"rebuilt the store: {problem}" if problem else "rebuilt the store as asked"
                     client.delete_collection(COLLECTION_NAME)
+                else:
+                    cls._read_everything(collection)
         except Exception as exc:  # a damaged store: keep it for inspection and start afresh
-            aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-            _forget_clients()
-            shutil.move(str(path), str(aside))
-            path.mkdir(parents=True)
+            if "readonly database" in str(exc):
+                raise _read_only(path) from exc
+            reason = exc.title if isinstance(exc, StoreError) else type(exc).__name__
+            note = f"the store could not be read ({reason}); moved it to {cls._move_aside(path)} and rebuilt it"
             client = _client(path)
-            note = f"the store could not be read ({type(exc).__name__}); moved it to {aside} and rebuilt it"
         collection = client.get_or_create_collection(
             COLLECTION_NAME, embedding_function=None, metadata=cls._expected_metadata(embedder)
         )
-        return cls(path, embedder, collection), note
+        return cls(path, embedder, _GuardedCollection(collection, path=path)), note
+
+    @staticmethod
+    def _read_everything(collection: Any) -> None:
+        """Read what an ingest reads (every record's metadata) and search the index once, so damage anywhere in
+        the store shows here, where it can be moved aside, rather than halfway through the ingest."""
+        collection.get(include=["metadatas"])
+        sample = collection.get(limit=1, include=["embeddings"])
+        embeddings = sample.get("embeddings")
+        if embeddings is not None and len(embeddings):
+            vector = embeddings[0]
+            vector = vector.tolist() if hasattr(vector, "tolist") else list(vector)
+            collection.query(query_embeddings=[vector], n_results=1, include=["distances"])
+
+    @staticmethod
+    def _move_aside(path: Path) -> Path:
+        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        _forget_clients()
+        try:
+            shutil.move(str(path), str(aside))
+            path.mkdir(parents=True)
+        except OSError as exc:
+            raise StoreError(
+                f"the knowledge store at {path} is damaged and could not be moved aside ({exc.strerror}). "
+                f"Move or delete it yourself, then run `interviewer ingest`.",
+                "Knowledge store unreadable",
+            ) from exc
+        return aside
+
+    def seal(self) -> None:
+        """Check and record the index files an ingest leaves behind (see check_index_files), so the first search
+        does not pay for it; a server store has none here."""
+        if self.url is None:
+            check_index_files(self.path)
 
     # --- writing ------------------------------------------------------------------------------------------
 

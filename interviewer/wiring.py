@@ -43,8 +43,10 @@ class RetrieverOnFirstSearch:
     """The hybrid retriever, opened at its first search rather than when an interview opens.
 
     Opening it imports chromadb and reads the store (about half a second, more on a slow CPU), which is better
-    spent while the candidate reads the first question than before it is shown. A store that cannot be opened is
-    reported once through `note`, and grading goes on without citations, as when it is missing at the start.
+    spent while the candidate reads the first question than before it is shown. A store that cannot be opened, or
+    that fails later (its server goes down, a file is damaged under it), is reported once through `note`, and
+    grading goes on without citations for the rest of the session, as when it is missing at the start: the answer
+    being graded is never lost to a store. A resumed session opens the store afresh.
     """
 
     def __init__(self, settings: Settings, note: Note) -> None:
@@ -60,13 +62,25 @@ class RetrieverOnFirstSearch:
                 try:
                     self._retriever = build_retriever(self._settings)
                 except InterviewerError as exc:
-                    self._failed = True
-                    self._note(f"Note: grading without citations ({exc.title}: {exc.message})")
+                    self._give_up(exc)
             return self._retriever
+
+    def _give_up(self, exc: InterviewerError) -> None:
+        self._failed = True
+        self._retriever = None
+        self._note(f"Note: grading without citations ({exc.title}: {exc.message})")
 
     def search(self, query: str, k: int = 5, topics: Sequence[str] | None = None) -> list[Any]:
         retriever = self._open()
-        return [] if retriever is None else list(retriever.search(query, k=k, topics=topics))
+        if retriever is None:
+            return []
+        try:
+            return list(retriever.search(query, k=k, topics=topics))
+        except InterviewerError as exc:  # the store failed after opening: one note, then no more waiting on it
+            with self._lock:
+                if not self._failed:
+                    self._give_up(exc)
+            return []
 
 
 class ChatModelOnFirstUse:
