@@ -472,6 +472,11 @@ def eval_grading_command(
         bool,
         typer.Option("--no-misconceptions", help="Ignore the packs' misconceptions for rows naming a pack question."),
     ] = False,
+    holdout: Annotated[
+        int | None,
+        typer.Option("--holdout-by-question", min=2, metavar="K",
+                     help="Also fit on the other questions and score each held-out question (K folds over questions)."),
+    ] = None,
 ) -> None:
     """Compare the grader with human scores: Pearson, Spearman, QWK, RMSE, MAE and the score distribution."""
     import time as _time
@@ -480,8 +485,9 @@ def eval_grading_command(
     from interviewer.eval_grading import (
         SkippedRow,
         evaluate_grades,
-        fit_calibration,
+        fit_calibrations,
         grade_cases,
+        holdout_by_question,
         load_grading_dataset,
         sample,
         with_pack_misconceptions,
@@ -520,11 +526,19 @@ def eval_grading_command(
         write_predictions(predictions, cases, grades)
     payload = report.as_json()
     payload["skipped_rows"] = [{"line": row.line, "reason": row.reason} for row in skipped]
+    held = None
+    if holdout is not None:
+        held, _held_grades = holdout_by_question(grader, cases, grades, folds=holdout, seed=seed,
+                                                 use_model=with_model)
+        payload["holdout_by_question"] = held.as_json()
     if fit is not None:
-        calibration = fit_calibration(grader, cases, grades, seed=seed, fitted_on=path.name)
+        calibration = fit_calibrations(grader, cases, grades, seed=seed, fitted_on=path.name)
         fit.write_text(calibration.model_dump_json(indent=2) + "\n", encoding="utf-8")
         payload["calibration_written"] = str(fit)
-        payload["calibration_cross_validated"] = calibration.fit_figures
+        payload["calibration_cross_validated"] = {
+            **calibration.fit_figures,
+            **(calibration.reference_only.fit_figures if calibration.reference_only else {}),
+        }
     if as_json:
         out.print_json(json.dumps(payload))
         return
@@ -540,6 +554,19 @@ def eval_grading_command(
     if report.guards:
         out.print("  guards: " + ", ".join(f"{k} {v}" for k, v in sorted(report.guards.items())), markup=False)
     out.print(f"  flagged injection attempts: {report.flagged}", markup=False)
+    if skipped:
+        out.print(f"  skipped rows: {len(skipped)} (listed on stderr)", markup=False)
+    if held is not None:
+        figures = held.metrics
+        out.print(
+            f"held out by question ({held.folds} folds over {held.questions} questions, calibration fitted on the "
+            f"other folds): Pearson {figures['pearson']:.3f}  Spearman {figures['spearman']:.3f}  "
+            f"QWK {figures['qwk']:.3f}  RMSE {figures['rmse']:.3f}  MAE {figures['mae']:.3f}  ({held.seconds:.1f}s)",
+            markup=False,
+        )
+        for name, values in held.spread().items():
+            out.print(f"  per fold {name:<8} min {values['min']:.3f}  max {values['max']:.3f}  "
+                      f"sd {values['std']:.3f}", markup=False)
     if fit is not None:
         out.print(f"Calibration written to {fit} (5-fold held-out: {payload['calibration_cross_validated']})",
                   markup=False)

@@ -9,6 +9,11 @@ answers stays fast because every text the grader will embed is encoded up front 
 Calibration: the grader's per-key-point evidence (similarity and word overlap of every answer span) is computed
 once; a grid search over the coverage curve (slope, threshold, overlap weight) with a least-squares overall map
 picks the parameters with the best 5-fold cross-validated RMSE, and the figures reported are the held-out ones.
+Rows with no key points (reference-only questions) fit the separate `reference_only` map instead: non-negative
+least squares over the answer's match with the whole reference (interviewer/reference_match.py).
+
+Held out by question (`holdout_by_question`): the questions are dealt into k folds; each fold's rows are graded
+with maps fitted on the other folds' rows only, so the pooled figures say what to expect on questions never seen.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ import numpy as np
 
 from interviewer.embeddings import Embedder
 from interviewer.errors import DatasetError
-from interviewer.grading import Calibration, Grade, Grader
+from interviewer.grading import REFERENCE_ONLY_TAG, Calibration, Grade, Grader
 from interviewer.guards import sanitise, split_sentences
 from interviewer.packs import KeyPoint, Question
+from interviewer.reference_match import FEATURES, ReferenceCalibration, match_reference
+from interviewer.reference_match import texts_to_embed as reference_texts
 from interviewer.retrieval import tokenize
 
 REQUIRED_COLUMNS = ("question", "reference_answer", "student_answer", "score")
@@ -67,7 +74,11 @@ def load_grading_dataset(path: Path, skipped: list[SkippedRow] | None = None) ->
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             columns = reader.fieldnames or []
-            rows = list(reader)
+            # Each row with the line it starts on: a quoted answer may span several lines.
+            numbered, start = [], reader.line_num + 1
+            for row in reader:
+                numbered.append((start, row))
+                start = reader.line_num + 1
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
@@ -75,15 +86,16 @@ def load_grading_dataset(path: Path, skipped: list[SkippedRow] | None = None) ->
         raise DatasetError(f"{path} lacks the column(s) {', '.join(missing)}; needs {', '.join(REQUIRED_COLUMNS)}")
     cases = []
     problems: list[SkippedRow] = []
-    for number, row in enumerate(rows, start=2):
+    for number, row in numbered:
         problem = _row_problem(row)
         if problem is not None:
             problems.append(SkippedRow(number, problem))
             continue
         given = [p.strip() for p in (row.get("key_points") or "").split(";") if p.strip()]
-        statements = given[:6] if len(given) >= 2 else _derive_key_points(row["reference_answer"].strip())
-        cases.append(GradingCase(row, _question_for_row(number, row, statements), row.get("student_answer") or "",
-                                 float(row["score"])))
+        authored = len(given) >= 2
+        statements = given[:6] if authored else _derive_key_points(row["reference_answer"].strip())
+        question = _question_for_row(number, row, statements, reference_only=not authored)
+        cases.append(GradingCase(row, question, row.get("student_answer") or "", float(row["score"])))
     if skipped is not None:
         skipped.extend(problems)
     if not cases:
@@ -105,6 +117,8 @@ def with_pack_misconceptions(cases: Sequence[GradingCase], questions: dict[str, 
 
 
 def _row_problem(row: dict[str, str | None]) -> str | None:
+    if row.get("score") is None:
+        return "the row has fewer fields than the header (no score)"
     try:
         score = float(row["score"] or "")
     except (TypeError, ValueError):
@@ -116,7 +130,7 @@ def _row_problem(row: dict[str, str | None]) -> str | None:
     return None
 
 
-def _question_for_row(number: int, row: dict[str, str], statements: list[str]) -> Question:
+def _question_for_row(number: int, row: dict[str, str], statements: list[str], *, reference_only: bool) -> Question:
     # Built without the pack schema's length rules: a dataset's one-word reference answer ("push") or short
     # question ("Why?") is what people were graded against, and grading it needs no more.
     return Question.model_construct(
@@ -133,7 +147,8 @@ def _question_for_row(number: int, row: dict[str, str], statements: list[str]) -
             for i, statement in enumerate(statements)
         ],
         follow_ups=[],
-        tags=[],
+        misconceptions=[],
+        tags=[REFERENCE_ONLY_TAG] if reference_only else [],
         sections=[],
     )
 
@@ -181,6 +196,8 @@ def texts_to_embed(cases: Sequence[GradingCase]) -> list[str]:
         texts.extend(m.claim for m in case.question.misconceptions)
         texts.extend(sentences)
         texts.extend(f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False))
+        if REFERENCE_ONLY_TAG in case.question.tags:
+            texts.extend(reference_texts(case.question.question, case.question.reference_answer, sentences))
     return texts
 
 
@@ -268,7 +285,8 @@ def evaluate_grades(cases: Sequence[GradingCase], grades: Sequence[Grade], secon
 
 
 def write_predictions(path: Path, cases: Sequence[GradingCase], grades: Sequence[Grade]) -> None:
-    columns = list(dict.fromkeys([*cases[0].row.keys(), "predicted_score", "guard", "flags"]))
+    # A row longer than its header keeps the surplus under the key None: not a column to write.
+    columns = [c for c in dict.fromkeys([*cases[0].row.keys(), "predicted_score", "guard", "flags"]) if c is not None]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
@@ -395,6 +413,190 @@ def fit_calibration(
         fitted_on=fitted_on,
         fit_figures={f"cv_{name}": round(value, 4) for name, value in cv.items()},
     )
+
+
+def _is_reference_only(case: GradingCase) -> bool:
+    return REFERENCE_ONLY_TAG in case.question.tags
+
+
+def question_key(case: GradingCase) -> str:
+    """What makes rows the same question: the dataset's question_id, else the question's text."""
+    return (case.row.get("question_id") or "").strip() or case.question.question
+
+
+def question_folds(keys: Sequence[str], folds: int, seed: int = 0) -> list[int]:
+    """The fold of each row when whole questions are held out: every row of a question lands in the same fold, and
+    the questions are shuffled (by `seed`) and dealt round the folds, so fold sizes differ by at most one question."""
+    questions = sorted(set(keys))
+    if len(questions) < 2:
+        raise DatasetError("holding out by question needs at least two questions")
+    folds = min(folds, len(questions))
+    if folds < 2:
+        raise DatasetError("holding out by question needs at least two folds")
+    order = np.random.default_rng(seed).permutation(len(questions))
+    fold_of_question = {questions[index]: position % folds for position, index in enumerate(order)}
+    return [fold_of_question[key] for key in keys]
+
+
+def reference_features(
+    grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ReferenceMatch measures of each answer no guard zeroed (rows), and which cases those are (a mask)."""
+    usable = np.array([grade.guard is None for grade in grades], dtype=bool)
+    features = [
+        match_reference(case.question.question, case.question.reference_answer, sanitise(case.answer).sentences,
+                        grader.embedder).vector()
+        for case, ok in zip(cases, usable, strict=True) if ok
+    ]
+    return np.array(features, dtype=float).reshape(-1, len(FEATURES)), usable
+
+
+def _fit_linear(features: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """Intercept and weights by least squares, the weights held non-negative: every measure is evidence of a
+    better answer, and a negative weight (two measures that move together, one traded against the other) would
+    make matching the reference more closely cost points."""
+    from scipy.optimize import nnls
+
+    centre = features.mean(axis=0)
+    weights, _ = nnls(features - centre, gold - gold.mean())
+    return np.concatenate([[gold.mean() - centre @ weights], weights])
+
+
+def fit_reference_calibration(
+    grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade], *, folds: int = 5, seed: int = 0,
+    fitted_on: str = "",
+) -> ReferenceCalibration:
+    """Least squares from the reference-match measures to the human score, over the answers no guard zeroed.
+
+    The figures kept with it are held out by question (`folds` folds): what to expect on questions it never saw.
+    """
+    features, usable = reference_features(grader, cases, grades)
+    gold = np.array([case.human_score for case in cases])
+    if len(features) <= len(FEATURES):
+        raise DatasetError(f"fitting needs more than {len(FEATURES)} graded answers to reference-only questions")
+    fold_of = np.array(question_folds([question_key(case) for case in cases], folds, seed))
+    held_out = np.zeros(len(cases))
+    used_gold, used_folds = gold[usable], fold_of[usable]
+    predicted = np.zeros(len(features))
+    for fold in set(used_folds.tolist()):
+        train = used_folds != fold
+        if not train.any():
+            continue  # every graded answer is in this fold: nothing to fit it on
+        coefficients = _fit_linear(features[train], used_gold[train])
+        predicted[~train] = coefficients[0] + features[~train] @ coefficients[1:]
+    held_out[usable] = np.clip(predicted, 0.0, 5.0)
+    coefficients = _fit_linear(features, used_gold)
+    figures = agreement_metrics(gold, held_out)
+    return ReferenceCalibration(
+        version=f"reference-fit-{len(cases)}rows-{seed}",
+        intercept=round(float(coefficients[0]), 4),
+        weights={name: round(float(value), 4) for name, value in zip(FEATURES, coefficients[1:], strict=True)},
+        fitted_on=fitted_on,
+        fit_figures={f"by_question_{name}": round(value, 4) for name, value in figures.items()},
+    )
+
+
+def fit_calibrations(
+    grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade], *, seed: int = 0, fitted_on: str = "",
+) -> Calibration:
+    """Fit whichever maps the data can inform, keeping the rest of the grader's calibration.
+
+    Rows with authored key points refit the coverage curve and its map; rows with a reference answer only refit
+    the `reference_only` map. A dataset with both refits both.
+    """
+    current = grader.calibration or Calibration()
+    authored = [i for i, case in enumerate(cases) if not _is_reference_only(case)]
+    reference = [i for i, case in enumerate(cases) if _is_reference_only(case)]
+    fitted = current
+    if authored:
+        fitted = fit_calibration(grader, [cases[i] for i in authored], [grades[i] for i in authored], seed=seed,
+                                 fitted_on=fitted_on)
+    reference_only = current.reference_only
+    if reference:
+        reference_only = fit_reference_calibration(grader, [cases[i] for i in reference],
+                                                    [grades[i] for i in reference], seed=seed, fitted_on=fitted_on)
+    return fitted.model_copy(update={"reference_only": reference_only})
+
+
+@dataclass
+class HoldoutReport:
+    """Figures over predictions for questions the calibration never saw (k folds over questions)."""
+
+    rows: int
+    questions: int
+    folds: int
+    metrics: dict[str, float]
+    per_fold: list[dict[str, float]]
+    seconds: float
+
+    def spread(self) -> dict[str, dict[str, float]]:
+        spread = {}
+        for name in ("pearson", "spearman", "rmse", "qwk"):
+            values = np.array([fold[name] for fold in self.per_fold if not math.isnan(fold[name])])
+            if len(values):
+                spread[name] = {"min": float(values.min()), "max": float(values.max()),
+                                "std": float(values.std())}
+        return spread
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rows": self.rows,
+            "questions": self.questions,
+            "folds": self.folds,
+            **{name: round(value, 4) for name, value in self.metrics.items()},
+            "per_fold": [{name: round(value, 4) for name, value in fold.items()} for fold in self.per_fold],
+            "spread": {name: {k: round(v, 4) for k, v in values.items()} for name, values in self.spread().items()},
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def holdout_by_question(
+    grader: Grader,
+    cases: Sequence[GradingCase],
+    grades: Sequence[Grade],
+    *,
+    folds: int,
+    seed: int = 0,
+    use_model: bool = False,
+) -> tuple[HoldoutReport, list[Grade]]:
+    """Fit on the other questions' rows, grade the held-out question's rows; pooled figures and each fold's.
+
+    `grades` are the rows graded with the shipped calibration (they say which answers a guard zeroed; guards do
+    not depend on the calibration). Returns the report and the held-out grade of every row.
+    """
+    import time
+
+    started = time.perf_counter()
+    keys = [question_key(case) for case in cases]
+    fold_of = question_folds(keys, folds, seed)
+    held_out: list[Grade | None] = [None] * len(cases)
+    per_fold = []
+    shipped = grader.calibration
+    try:
+        for fold in sorted(set(fold_of)):
+            train = [i for i, f in enumerate(fold_of) if f != fold]
+            test = [i for i, f in enumerate(fold_of) if f == fold]
+            grader.calibration = shipped
+            calibration = fit_calibrations(grader, [cases[i] for i in train], [grades[i] for i in train], seed=seed)
+            grader.calibration = calibration
+            for i in test:
+                held_out[i] = grader.grade(cases[i].question, cases[i].answer, use_model=use_model)
+            gold = [cases[i].human_score for i in test]
+            predicted = [held_out[i].overall for i in test]  # type: ignore[union-attr]
+            per_fold.append({"fold": float(fold), "questions": float(len({keys[i] for i in test})),
+                             "rows": float(len(test)), **agreement_metrics(gold, predicted)})
+    finally:
+        grader.calibration = shipped
+    final = [grade for grade in held_out if grade is not None]
+    report = HoldoutReport(
+        rows=len(cases),
+        questions=len(set(keys)),
+        folds=len(per_fold),
+        metrics=agreement_metrics([case.human_score for case in cases], [grade.overall for grade in final]),
+        per_fold=per_fold,
+        seconds=time.perf_counter() - started,
+    )
+    return report, final
 
 
 # --- contradiction pairs ---------------------------------------------------------------------------------

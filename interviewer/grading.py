@@ -19,6 +19,10 @@ How a score is made (the same inputs always give the same grade):
    (parameters in
    grading_calibration.json, fitted on knowledge/eval/grading-dev.csv; refit with
    `interviewer eval grading --dataset FILE.csv --fit-calibration interviewer/grading_calibration.json`).
+   A question with no authored key points (tagged REFERENCE_ONLY_TAG: a dataset gave only a reference answer, and
+   its key points were cut from it) is scored instead by the file's `reference_only` map of the answer's match
+   with the whole reference (interviewer/reference_match.py), fitted on the public Mohler short-answer set; its
+   grade's calibration_version names that map. Every pack question has authored key points and the first map.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from interviewer.llm import StructuredLLM
 from interviewer.model_text import review_model_prose
 from interviewer.model_weight import COVERED_CHECK_WEIGHT, lookup_weight, model_key, weights_files
 from interviewer.packs import KeyPoint, Misconception, Question
+from interviewer.reference_match import ReferenceCalibration, match_reference
 from interviewer.resources import builtin_docs_dir, prompts_dir
 from interviewer.retrieval import RetrievedChunk, Retriever, tokenize
 
@@ -71,6 +76,9 @@ MAX_COVERED_CHECKS = 2
 # the grade says so; the bound also keeps evidence-gathering time flat.
 MAX_ANSWER_CHARS = 6000
 CALIBRATION_FILE = Path(__file__).with_name("grading_calibration.json")
+# A question whose key points were cut from its reference answer (a dataset with no key points) carries this tag;
+# it is scored by the calibration's `reference_only` map when there is one.
+REFERENCE_ONLY_TAG = "reference-only"
 Coverage = Literal["covered", "partly", "missing", "contradicted"]
 Criterion = Literal["correctness", "completeness", "depth", "clarity"]
 
@@ -224,6 +232,9 @@ class Calibration(BaseModel):
     partly_at: float = 0.3
     fitted_on: str = ""
     fit_figures: dict[str, float] = Field(default_factory=dict)
+    reference_only: ReferenceCalibration | None = Field(
+        default=None, description="The map for questions with a reference answer only (no authored key points)."
+    )
 
     def coverage(self, similarity: float, overlap: float) -> float:
         strength = similarity + self.overlap_weight * overlap
@@ -360,13 +371,14 @@ class Evidence:
 
 def gather_evidence(
     key_points: Sequence[KeyPoint], sentences: Sequence[str], embedder: Embedder, calibration: Calibration,
-    vectors: np.ndarray | None = None,
+    vectors: np.ndarray | None = None, *, check_reversals: bool = True,
 ) -> list[Evidence]:
     """Per key point: the answer span most like it, and how strongly it matches.
 
     Spans are single sentences and adjacent pairs (a point is often made across two sentences). Each key point
     takes its best span by the same combined strength the coverage curve uses, so adding unrelated or repeated
-    text can never raise a coverage.
+    text can never raise a coverage. `check_reversals=False` leaves out the contradiction check (for key points
+    cut from a reference answer, which are pieces of a sentence rather than claims).
     """
     if not sentences:
         return [Evidence(None, 0.0, 0.0, 0.0) for _ in key_points]
@@ -385,7 +397,8 @@ def gather_evidence(
             if best is None or coverage > best.coverage:
                 best = Evidence(span, similarity, overlap, coverage)
         assert best is not None
-        _check_reversal(point, best, sentences)
+        if check_reversals:
+            _check_reversal(point, best, sentences)
         results.append(best)
     return results
 
@@ -519,7 +532,11 @@ class Grader:
             guard = GuardResult("instructions-only", "The answer only holds instructions to the grader.")
         evidence: list[Evidence] = []
         if guard is None:
-            evidence = gather_evidence(question.key_points, cleaned.sentences, self.embedder, calibration)
+            # The reversal rules read claims: a key point cut from a reference sentence at a comma or an "and" is a
+            # fragment whose polarity lives in the rest of the sentence. On the Mohler data all 5 reversals the
+            # rules found in such fragments were in answers people scored 4.5 or 5.
+            evidence = gather_evidence(question.key_points, cleaned.sentences, self.embedder, calibration,
+                                       check_reversals=REFERENCE_ONLY_TAG not in question.tags)
             guard = self._off_topic(question, cleaned.sentences, evidence, vocabulary)
         timings.evidence_ms = (time.perf_counter() - t0) * 1000
 
@@ -530,6 +547,10 @@ class Grader:
         verdicts = [self._verdict(point, ev) for point, ev in zip(question.key_points, evidence, strict=True)]
         misconceptions = find_misconceptions(question.misconceptions, question.key_points, cleaned.sentences,
                                              self.embedder)
+        reference_score = None
+        if REFERENCE_ONLY_TAG in question.tags and calibration.reference_only is not None:
+            match = match_reference(question.question, question.reference_answer, cleaned.sentences, self.embedder)
+            reference_score = calibration.reference_only.overall(match)
         model_note: str | None = None
         model_advice = ""
         evidence_only = True
@@ -562,7 +583,7 @@ class Grader:
                 rejected.append(RejectedModelText(text=model_advice, reason=review.problem))
                 model_advice = ""
         grade = self._assemble(question, verdicts, cleaned.sentences, flags, citations, timings, evidence_only,
-                               model_note, model_advice, misconceptions)
+                               model_note, model_advice, misconceptions, reference_score)
         grade.model_text_rejected = rejected
         grade.model_weight = None if evidence_only else self.verdict_weight()
         grade.timings.total_ms = (time.perf_counter() - started) * 1000
@@ -770,6 +791,7 @@ class Grader:
         model_note: str | None,
         model_advice: str,
         misconceptions: Sequence[MisconceptionHit] = (),
+        reference_score: float | None = None,
     ) -> Grade:
         calibration = self.calibration
         assert calibration is not None
@@ -780,7 +802,8 @@ class Grader:
         partly = [v for v in verdicts if v.status == "partly"]
         missing = [v for v in verdicts if v.status == "missing"]
         contradicted = [v for v in verdicts if v.status == "contradicted"]
-        overall = calibration.overall(weighted)
+        # A reference-only question is scored by the answer's match with the whole reference (reference_match.py).
+        overall = calibration.overall(weighted) if reference_score is None else reference_score
         # Errors cost more than gaps: a wrong claim taught as right is worse than a claim left out.
         penalty = (CONTRADICTION_PENALTY * sum(v.weight / heaviest for v in contradicted)
                    + MISCONCEPTION_PENALTY * len(misconceptions))
@@ -839,7 +862,8 @@ class Grader:
         explanation = (
             f"{len(covered)} of {len(verdicts)} key points covered and {len(partly)} partly"
             + (f", {len(contradicted)} contradicted" if contradicted else "")
-            + f"; weighted coverage {weighted:.0%}"
+            + (f"; weighted coverage {weighted:.0%}" if reference_score is None
+               else f"; no authored key points, so the match with the whole reference answer ({reference_score:.1f})")
             + (f" less {penalty:.1f} for wrong claims" if errors else "")
             + f" gives {overall:.1f}/5."
             + (f" The answer states {len(misconceptions)} known misconception"
@@ -864,7 +888,8 @@ class Grader:
             model_note=model_note,
             prompt_version=self.template.version,
             seed=self.seed,
-            calibration_version=calibration.version,
+            calibration_version=calibration.version if reference_score is None or calibration.reference_only is None
+            else calibration.reference_only.version,
             timings=timings,
             misconceptions=list(misconceptions),
             model_advice=shown_advice,

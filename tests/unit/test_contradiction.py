@@ -16,7 +16,7 @@ FAMILIES = ("Decoder-only models like GPT and LLaMA use causal masking and next-
             "natural choice for open-ended generation.")
 GROUNDING = "Grounding reduces hallucination but does not eliminate it."
 NPROBE = "At query time only the nprobe closest lists are scanned, so raising nprobe increases recall and latency."
-DIVIDE = "Divide a problem into smaller subproblems and combine their solutions."
+QUICKSORT = "Quicksort partitions the array into smaller parts around a pivot and sorts each part."
 
 
 @pytest.mark.parametrize(
@@ -51,8 +51,8 @@ def test_reversals_of_each_kind_are_caught(statement: str, sentence: str, kind: 
         (TEMPERATURE, "A temperature above 1 does not sharpen the distribution, it flattens it."),
         (TEMPERATURE, "Below 1 the temperature sharpens the distribution."),
         (TEMPERATURE, "Higher temperature flattens the distribution, and lower temperature sharpens it."),
-        # A superlative is the same side as its adjective: both sides named, from the larger to the smallest.
-        (DIVIDE, "Split a larger problem into the smallest instances of it and solve those."),
+        # A superlative is the same side as its adjective: both sides named, from larger to smallest.
+        (QUICKSORT, "Quicksort keeps cutting a larger array into the smallest parts, around a pivot."),
         (GROUNDING, "RAG reduces hallucinations, though it cannot eliminate them."),
         (ENCODERS, "Unlike a cross-encoder, a bi-encoder embeds query and document independently."),
         # A conditional explanation and a quotation are not claims.

@@ -11,13 +11,18 @@ from interviewer.eval_grading import (
     agreement_metrics,
     evaluate_grades,
     fit_calibration,
+    fit_calibrations,
+    fit_reference_calibration,
     grade_cases,
+    holdout_by_question,
     load_grading_dataset,
     quadratic_weighted_kappa,
+    question_folds,
     sample,
     write_predictions,
 )
-from interviewer.grading import Calibration, Grader
+from interviewer.grading import REFERENCE_ONLY_TAG, Calibration, Grader
+from interviewer.reference_match import FEATURES, ReferenceCalibration
 from tests.fakes import BagOfWordsEmbedder
 
 REFERENCE = (
@@ -165,3 +170,115 @@ def test_a_dataset_with_no_gradeable_row_is_an_error_naming_the_lines(tmp_path: 
                                                   "score": ""}])
     with pytest.raises(DatasetError, match=r"none.csv holds no gradable rows .*none.csv:2: score '' is not a number"):
         load_grading_dataset(path)
+
+
+def test_a_row_spanning_lines_or_short_of_fields_is_reported_at_its_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "lines.csv"
+    path.write_text('question,reference_answer,student_answer,score\n'
+                    '"What is a stack?",push,"push,\nthen pop",5\n'
+                    '"What is a stack?",push,"only three fields"\n'
+                    '"What is a stack?",push,"x",high\n', encoding="utf-8")
+    skipped: list[SkippedRow] = []
+    cases = load_grading_dataset(path, skipped)
+    assert [case.human_score for case in cases] == [5.0]
+    assert skipped == [SkippedRow(4, "the row has fewer fields than the header (no score)"),
+                       SkippedRow(5, "score 'high' is not a number")]
+
+
+# --- held out by question ----------------------------------------------------------------------------------
+
+# Four made-up questions; each has answers from the reference itself down to a wrong one, scored accordingly.
+QUESTIONS = {
+    "q1": ("What does a hash table do on a collision?",
+           "Colliding keys are chained in a bucket list or probed to the next free slot."),
+    "q2": ("Why use a queue for breadth-first search?",
+           "The queue visits nodes in first-in first-out order, level by level from the start."),
+    "q3": ("What does a compiler's parser produce?",
+           "The parser turns the token stream into a syntax tree that follows the grammar."),
+    "q4": ("What does a mutex guarantee?",
+           "A mutex lets only one thread at a time enter the critical section it protects."),
+}
+ANSWER_MARKS = ("5", "4", "2", "1")
+
+
+def graded_answers(reference: str) -> list[str]:
+    words = reference.rstrip(".").split()
+    return [reference, " ".join(words[: len(words) * 2 // 3]) + ".", " ".join(words[:3]) + " maybe.",
+            "Something about the weather today."]
+
+
+@pytest.fixture
+def questions_dataset(tmp_path: Path) -> Path:
+    rows = [
+        {"question_id": qid, "question": question, "reference_answer": reference, "student_answer": answer,
+         "score": mark}
+        for qid, (question, reference) in QUESTIONS.items()
+        for _ in range(2)
+        for answer, mark in zip(graded_answers(reference), ANSWER_MARKS, strict=True)
+    ]
+    return write_dataset(tmp_path / "questions.csv", rows)
+
+
+def test_question_folds_keep_each_question_in_one_fold() -> None:
+    keys = ["a", "a", "b", "c", "c", "c", "d", "e", "e"]
+    folds = question_folds(keys, 2, seed=1)
+    for key in set(keys):
+        assert len({fold for k, fold in zip(keys, folds, strict=True) if k == key}) == 1
+    per_fold = [len({k for k, fold in zip(keys, folds, strict=True) if fold == f}) for f in (0, 1)]
+    assert sorted(per_fold) == [2, 3], "questions are dealt round the folds"
+    assert folds == question_folds(keys, 2, seed=1), "the split is reproducible"
+    assert set(question_folds(keys, 99)) == set(range(5)), "no more folds than questions"
+
+
+def test_holding_out_by_question_needs_two_questions() -> None:
+    with pytest.raises(DatasetError, match="at least two questions"):
+        question_folds(["a", "a"], 5)
+
+
+def test_questions_without_key_points_are_reference_only(questions_dataset: Path, tmp_path: Path) -> None:
+    assert all(REFERENCE_ONLY_TAG in case.question.tags for case in load_grading_dataset(questions_dataset))
+    given = write_dataset(tmp_path / "k.csv", [{"question": "What is top-p?", "reference_answer": REFERENCE,
+                                                "student_answer": "x", "score": "3", "key_points": "a b c;d e f"}])
+    assert load_grading_dataset(given)[0].question.tags == []
+
+
+def test_a_reference_only_question_is_scored_by_its_own_map(questions_dataset: Path) -> None:
+    case = load_grading_dataset(questions_dataset)[0]
+    reference_only = ReferenceCalibration(version="ref-test", intercept=1.0, weights={"similarity": 2.0})
+    grader = Grader(embedder=BagOfWordsEmbedder(), llm=None,
+                    calibration=Calibration(version="kp-test", reference_only=reference_only))
+    grade = grader.grade(case.question, case.answer, use_model=False)
+    assert grade.overall == 3.0 and grade.calibration_version == "ref-test"
+    assert "match with the whole reference answer" in grade.explanation
+    authored = case.question.model_copy(update={"tags": []})
+    assert grader.grade(authored, case.answer, use_model=False).calibration_version == "kp-test"
+
+
+def test_reference_fit_is_non_negative_and_reports_held_out_by_question(questions_dataset: Path) -> None:
+    cases = load_grading_dataset(questions_dataset)
+    grader = Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=Calibration(version="test"))
+    grades = grade_cases(grader, cases, use_model=False)
+    fitted = fit_reference_calibration(grader, cases, grades, folds=2, fitted_on="questions.csv")
+    assert set(fitted.weights) == set(FEATURES) and all(w >= 0 for w in fitted.weights.values())
+    assert fitted.fit_figures["by_question_pearson"] > 0.5
+    both = fit_calibrations(grader, cases, grades)
+    assert both.version == "test", "no authored rows: the key-point map is kept"
+    assert both.reference_only is not None and both.reference_only.weights == fitted.weights
+
+
+def test_holdout_by_question_grades_every_row_with_a_map_fitted_without_its_question(
+    questions_dataset: Path,
+) -> None:
+    cases = load_grading_dataset(questions_dataset)
+    shipped = Calibration(version="shipped")
+    grader = Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=shipped)
+    grades = grade_cases(grader, cases, use_model=False)
+    report, held = holdout_by_question(grader, cases, grades, folds=4)
+    assert grader.calibration is shipped, "the grader's own calibration is restored"
+    assert report.rows == len(held) == 32 and report.questions == 4 and report.folds == 4
+    assert [fold["questions"] for fold in report.per_fold] == [1.0] * 4
+    assert sum(fold["rows"] for fold in report.per_fold) == 32
+    assert report.metrics["pearson"] > 0.5
+    assert {grade.calibration_version for grade in held} == {"reference-fit-24rows-0"}
+    payload = report.as_json()
+    assert {"pearson", "rmse", "per_fold", "spread"} <= set(payload)
