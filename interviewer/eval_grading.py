@@ -92,7 +92,8 @@ def load_grading_dataset(path: Path, skipped: list[SkippedRow] | None = None) ->
             problems.append(SkippedRow(number, problem))
             continue
         given = [p.strip() for p in (row.get("key_points") or "").split(";") if p.strip()]
-        authored = len(given) >= 2
+        # Given key points are authored, even one (a disputed follow-up asked about a single key point).
+        authored = bool(given)
         statements = given[:6] if authored else _derive_key_points(row["reference_answer"].strip())
         question = _question_for_row(number, row, statements, reference_only=not authored)
         cases.append(GradingCase(row, question, row.get("student_answer") or "", float(row["score"])))

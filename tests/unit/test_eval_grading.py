@@ -240,6 +240,12 @@ def test_questions_without_key_points_are_reference_only(questions_dataset: Path
     given = write_dataset(tmp_path / "k.csv", [{"question": "What is top-p?", "reference_answer": REFERENCE,
                                                 "student_answer": "x", "score": "3", "key_points": "a b c;d e f"}])
     assert load_grading_dataset(given)[0].question.tags == []
+    one = write_dataset(tmp_path / "one.csv", [{"question": "What is top-p?", "reference_answer": REFERENCE,
+                                                "student_answer": "x", "score": "3", "key_points": "a b c"}])
+    (case,) = load_grading_dataset(one)
+    assert case.question.tags == [] and [p.statement for p in case.question.key_points] == ["a b c"]
+    grader = Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=Calibration(version="test"))
+    assert grader.grade(case.question, "a b c", use_model=False).key_points[0].status == "covered"
 
 
 def test_a_reference_only_question_is_scored_by_its_own_map(questions_dataset: Path) -> None:
