@@ -605,6 +605,56 @@ def _measure_model_weight(settings: Settings, model: Path | None, cases: list[An
               + (f"; written to {payload['weight_written']}" if write_to is not None else ""), markup=False)
 
 
+@eval_app.command("follow-ups")
+def eval_follow_ups_command(
+    model: Annotated[Path | None, typer.Option("--model", help="A GGUF chat model (default: the bundled one).")] = None,
+    pack: Annotated[str, typer.Option("--pack", help="The pack whose questions are asked.")] = "genai-core",
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Questions to try.")] = 20,
+    seed: Annotated[int, typer.Option("--seed", help="Which questions are sampled.")] = 0,
+    write_calibration: Annotated[
+        bool, typer.Option("--write-calibration", help="Store the counts in the data dir's model_weights.json.")
+    ] = False,
+    weights_file: Annotated[Path | None, typer.Option("--weights-file", help="Write to this file instead.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How often the model's follow-up questions pass the checks; an interview asks it for them only if enough do."""
+    from interviewer.embeddings import default_embedder
+    from interviewer.errors import ModelError
+    from interviewer.eval_follow_ups import measure_follow_ups, sample_questions
+    from interviewer.model_weight import MIN_FOLLOW_UP_ACCEPTANCE, model_key, write_weight
+    from interviewer.wiring import RetrieverOnFirstSearch, build_llm
+
+    settings = state.settings()
+    questions = sample_questions(_catalog(settings).get(pack).pack.questions, limit, seed)
+    llm = build_llm(settings, model)
+    if not hasattr(llm, "chat_model"):
+        raise ModelError("follow-ups are written by an in-process model only; pass --model FILE", "Cannot measure")
+    from interviewer.agent.tools import ToolBox
+
+    toolbox = ToolBox(RetrieverOnFirstSearch(settings, lambda text: err.print(text, markup=False)), None, pack,
+                      sorted({question.topic for question in questions}))
+    display, progress = _progress_callbacks("follow-up")
+    with display:
+        report = measure_follow_ups(llm.chat_model(), toolbox, default_embedder(), questions, model=llm.model_id,
+                                    key=model_key(llm), on_progress=progress("Writing follow-ups"))
+    payload = report.as_json()
+    target = weights_file or (settings.data_dir / "model_weights.json" if write_calibration else None)
+    if target is not None:
+        write_weight(target, report.entry(f"{pack}, {len(questions)} questions, seed {seed}"))
+        payload["written"] = str(target)
+    if as_json:
+        out.print_json(json.dumps(payload))
+        return
+    tried = len(report.trials)
+    out.print(f"{report.model}: {report.accepted} of {tried} follow-ups passed the checks "
+              f"({report.seconds_per_follow_up:.1f} s each); asked in interviews: "
+              f"{'yes' if tried and report.accepted / tried >= MIN_FOLLOW_UP_ACCEPTANCE else 'no'}", markup=False)
+    for reason, count in report.reasons().most_common():
+        out.print(f"  rejected {count}x: {reason}", markup=False)
+    if target is not None:
+        out.print(f"written to {target}", markup=False)
+
+
 @eval_app.command("pairs")
 def eval_pairs_command(
     dataset: Annotated[

@@ -26,6 +26,10 @@ from interviewer.errors import ModelError
 UNMEASURED_WEIGHT = 0.25
 COVERED_CHECK_WEIGHT = 0.3
 WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+# Model follow-ups are asked for only if at least this share passed the checks when measured (over at least
+# MIN_FOLLOW_UP_TRIALS): below it the candidate would mostly wait seconds for text that is then thrown away.
+MIN_FOLLOW_UP_ACCEPTANCE = 0.2
+MIN_FOLLOW_UP_TRIALS = 10
 # A weight above 0 must buy at least this much Pearson over evidence alone: otherwise the seconds a grade waits
 # for the model buy nothing a candidate could notice.
 MIN_PEARSON_GAIN = 0.005
@@ -37,13 +41,17 @@ class ModelWeight(BaseModel):
     """One model's measured weight and the figures behind it."""
 
     key: str = Field(description="GGUF file name and size ('name.gguf:bytes'), or 'server:<model id>'.")
-    weight: float = Field(ge=0, le=1, description="How far a verdict moves a coverage toward it.")
+    weight: float | None = Field(
+        default=None, ge=0, le=1, description="How far a verdict moves a coverage toward it (None: not measured)."
+    )
     measured_on: str = Field(default="", description="Dataset and rows the weight was chosen on.")
     rows: int = 0
     seconds_per_row: float = Field(default=0.0, description="Model time per graded row during the measurement.")
     figures: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="Agreement with human scores at every weight tried ('0.0', '0.1', ...)."
     )
+    follow_ups_tried: int = Field(default=0, ge=0, description="Follow-ups the model wrote when measured.")
+    follow_ups_accepted: int = Field(default=0, ge=0, description="Of those, how many passed the follow-up checks.")
 
 
 def model_key(llm: Any) -> str:
@@ -79,13 +87,31 @@ def weights_files(data_dir: Path | None) -> tuple[Path, ...]:
 def lookup_weight(llm: Any, paths: Sequence[Path]) -> tuple[float, ModelWeight | None]:
     """The weight of `llm`'s verdicts, and the measurement it comes from (None: never measured)."""
     entry = load_weights(paths).get(model_key(llm))
-    return (entry.weight, entry) if entry is not None else (UNMEASURED_WEIGHT, None)
+    if entry is None or entry.weight is None:
+        return UNMEASURED_WEIGHT, None
+    return entry.weight, entry
+
+
+def follow_ups_worth_asking(llm: Any, paths: Sequence[Path]) -> str | None:
+    """Why the model should not be asked to write follow-ups (None: ask it).
+
+    A model's follow-up costs the candidate seconds of waiting; one that measurement shows rarely passes the
+    checks would only be replaced by the authored probe after that wait. Unmeasured models are asked.
+    """
+    entry = load_weights(paths).get(model_key(llm))
+    if entry is None or entry.follow_ups_tried < MIN_FOLLOW_UP_TRIALS:
+        return None
+    if entry.follow_ups_accepted / entry.follow_ups_tried >= MIN_FOLLOW_UP_ACCEPTANCE:
+        return None
+    return (f"{entry.key}'s follow-ups passed the checks {entry.follow_ups_accepted} of {entry.follow_ups_tried} "
+            "times when measured, so the authored ones are asked without waiting for it")
 
 
 def write_weight(path: Path, entry: ModelWeight) -> None:
     """Add or replace one model's weight in a weights file, keeping the others."""
     raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    raw[entry.key] = entry.model_dump(mode="json", exclude={"key"})
+    # Merged field by field: measuring verdicts keeps a follow-up measurement, and the other way round.
+    raw[entry.key] = {**raw.get(entry.key, {}), **entry.model_dump(mode="json", exclude={"key"}, exclude_unset=True)}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

@@ -131,6 +131,7 @@ def open_interview(
         note(f"Skipped a broken pack: {problem.message}")
     grader = build_grader(settings, model, use_model, note)
     chat_model = None
+    follow_ups_by_model: str | None = None  # why the model is not asked for follow-ups, if it is not
     if grader.llm is not None:
         # Only the file is checked here; the model loads at its first use, after the first question is shown.
         problem = model_status(settings, model)
@@ -139,10 +140,13 @@ def open_interview(
             grader.llm = None
         elif hasattr(grader.llm, "chat_model"):
             chat_model = ChatModelOnFirstUse(grader.llm)
+            from interviewer.model_weight import follow_ups_worth_asking, weights_files
+
+            follow_ups_by_model = follow_ups_worth_asking(grader.llm, weights_files(settings.data_dir))
         # A model server grades; follow-ups stay the authored probes (no tool-calling chat model over HTTP yet).
     history = History(settings.history_path)
     deps = InterviewDeps(packs={loaded.pack.name: loaded.pack for loaded in catalog.packs}, grader=grader,
-                         history=history, chat_model=chat_model)
+                         history=history, chat_model=chat_model, model_follow_ups_off=follow_ups_by_model)
     return InterviewSession(deps, settings.checkpoints_path)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
-from interviewer.agent.follow_up import MAX_TOOL_CALLS, write_follow_up, write_pointer_hint
+from interviewer.agent.follow_up import MAX_TOOL_CALLS, Draft, write_follow_up, write_pointer_hint
 from interviewer.agent.state import (
     MAX_HINTS,
     Action,
@@ -44,6 +44,8 @@ class InterviewDeps:
     history: History
     chat_model: Any | None = None  # a LangChain chat model with bind_tools; None writes authored text only
     max_tool_calls: int = MAX_TOOL_CALLS
+    # Set when measurement shows the model's follow-ups rarely pass the checks: the authored probe is asked at once.
+    model_follow_ups_off: str | None = None
     now: Callable[[], datetime] = field(default=now_utc)
 
     def pack(self, name: str) -> Pack:
@@ -277,8 +279,11 @@ class InterviewNodes:
         target = self._follow_up_target(Grade.model_validate(current.grade), current)
         assert target is not None
         point = question.key_point(target.key_point_id)
-        draft = write_follow_up(self.deps.chat_model, self._toolbox(plan, pack), self.deps.grader.embedder,
-                                question, point, current.answers, self.deps.max_tool_calls)
+        if self.deps.model_follow_ups_off is not None:
+            draft = Draft(point.probe, "probe", self.deps.model_follow_ups_off)
+        else:
+            draft = write_follow_up(self.deps.chat_model, self._toolbox(plan, pack), self.deps.grader.embedder,
+                                    question, point, current.answers, self.deps.max_tool_calls)
         current.follow_ups_asked.append(point.id)
         current.kind = "follow-up"
         current.key_point_id = point.id
