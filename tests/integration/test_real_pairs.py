@@ -16,8 +16,9 @@ def test_contradicting_answers_score_far_below_right_ones() -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["pairs"] >= 60
-    # Measured: contradicting 0.67, right 3.79, 90% of pairs 2 points apart, 93% caught; asserted with a margin.
+    # Measured: contradicting 0.62, right 3.79, 63 of 69 pairs (91%) 2 points apart, 94% caught; asserted with a
+    # margin, except the issue's own target of 90% apart.
     assert report["mean_contradicting"] <= 1.0
     assert report["mean_right"] - report["mean_contradicting"] >= 2.5
-    assert report["share_apart"] >= 0.85
+    assert report["share_apart"] >= 0.9
     assert report["share_caught"] >= 0.88
