@@ -68,3 +68,37 @@ def test_held_out_by_question_the_public_set_is_graded_like_a_second_human(reque
     assert report.metrics["pearson"] >= 0.60
     assert report.metrics["rmse"] <= 0.9
     assert min(fold["pearson"] for fold in report.per_fold) >= 0.45
+
+
+def test_eval_grading_cli_holds_out_by_question_and_names_the_rows_it_skips(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import json
+
+    from tests.conftest import run_cli
+
+    made_up = {
+        "stack": ("What does pop do on a stack?", "pop", ["pop", "It removes and returns the top item.",
+                                                             "It adds an item.", "no idea what that is"]),
+        "queue": ("In what order does a queue serve items?", "First in, first out.",
+                  ["FIFO", "first in first out", "last in first out", "bananas"]),
+        "hash": ("What makes a hash table lookup fast?", "Hashing the key gives the bucket directly.",
+                 ["the hash of the key points at the bucket", "hashing", "sorting the keys", "the weather"]),
+    }
+    path = tmp_path / "made-up.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["question_id", "question", "reference_answer", "student_answer", "score"])
+        for qid, (question, reference, answers) in made_up.items():
+            for answer, score in zip(answers, ("5", "4", "1", "0"), strict=True):
+                writer.writerow([qid, question, reference, answer, score])
+        writer.writerow(["stack", "What does pop do on a stack?", "pop", "pops it", "five"])
+    result = run_cli("eval", "grading", "--dataset", str(path), "--holdout-by-question", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    assert f"{path}:14: score 'five' is not a number" in result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["rows"] == 12 and payload["skipped_rows"] == [{"line": 14, "reason": "score 'five' is not a number"}]
+    held = payload["holdout_by_question"]
+    assert held["questions"] == 3 and held["folds"] == 3 and len(held["per_fold"]) == 3
+    assert {"pearson", "spearman", "rmse", "qwk", "spread"} <= set(held)
+    plain = run_cli("eval", "grading", "--dataset", str(path), "--holdout-by-question", "3")
+    assert "held out by question (3 folds over 3 questions" in plain.stdout and "per fold pearson" in plain.stdout
