@@ -318,6 +318,20 @@ class OpenAICompatibleLLM:
             self._model_id = str(models[0].get("id"))
         return self._model_id
 
+    def chat_model(self, max_tokens: int = 64) -> Any:
+        """The server's model as a LangChain chat model with tool calling, for the interviewer's follow-ups and
+        hints: the same bounded timeouts as grading and no hidden retries, so a dead server costs one timeout and
+        the authored text is used. Whether the model really calls tools depends on the server (vLLM, Ollama and
+        llama.cpp's server with a tool-calling chat format do); a reply without the call is still reviewed."""
+        import httpx
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            base_url=self.base_url, api_key="not-needed", model=self.server_model_id(), temperature=0.0,
+            max_tokens=max_tokens, seed=self.seed, max_retries=0,
+            timeout=httpx.Timeout(SERVER_READ_TIMEOUT_S, connect=SERVER_CONNECT_TIMEOUT_S),
+        )
+
     def _response_format(self, output: type[BaseModel]) -> dict[str, Any]:
         schema = json_schema_for(output)
         if self._schema_form == "json_schema":

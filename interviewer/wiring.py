@@ -142,8 +142,9 @@ def open_interview(
             chat_model = ChatModelOnFirstUse(grader.llm)
             from interviewer.model_weight import follow_ups_worth_asking, weights_files
 
-            follow_ups_by_model = follow_ups_worth_asking(grader.llm, weights_files(settings.data_dir))
-        # A model server grades; follow-ups stay the authored probes (no tool-calling chat model over HTTP yet).
+            # Keyed by the GGUF file, so looked up at once; a server's id would cost a request before question 1.
+            if hasattr(grader.llm, "resolved_path"):
+                follow_ups_by_model = follow_ups_worth_asking(grader.llm, weights_files(settings.data_dir))
     history = History(settings.history_path)
     deps = InterviewDeps(packs={loaded.pack.name: loaded.pack for loaded in catalog.packs}, grader=grader,
                          history=history, chat_model=chat_model, model_follow_ups_off=follow_ups_by_model)

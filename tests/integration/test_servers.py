@@ -27,6 +27,7 @@ pytestmark = pytest.mark.real_model
 
 FIXTURE_DOCS = Path(__file__).resolve().parents[1] / "fixtures" / "docs"
 START_WAIT_S = 60.0
+SERVER_LOGS: dict[str, Path] = {}  # a server's URL -> its log, which records every request it served
 QUERIES = ["how does the HNSW graph search work", "temperature sampling", "product quantization of vectors"]
 ANSWER = (
     "RAG retrieves the most relevant chunks from your own documents and puts them into the prompt, so the model "
@@ -83,6 +84,7 @@ def llm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()), "--host", "127.0.0.1",
                "--port", str(port), "--n_ctx", "4096", "--n_threads", "1"]  # 2 threads spin against the clients
     url = f"http://127.0.0.1:{port}/v1"
+    SERVER_LOGS[url] = folder / "llm.log"
     yield from (url for _ in _serve(command, f"{url}/models", folder / "llm.log"))
 
 
@@ -147,3 +149,28 @@ def test_servers_that_are_down_are_named_within_15_s() -> None:
     result = run_cli("search", "HNSW", "--store-url", dead, timeout=60)
     assert result.returncode != 0 and dead in result.stderr and "Traceback" not in result.stderr
     assert time.monotonic() - started < 15
+
+
+def test_follow_ups_are_asked_through_the_model_server(both_stores: tuple[str, Path], llm_url: str,
+                                                        tmp_path: Path) -> None:
+    """The interviewer's chat model is the server's: a follow-up is requested from it (with the search tool
+    offered), and whatever it answers, the session goes on with a reviewed follow-up or the authored probe."""
+    store_url, _ = both_stores
+    log = SERVER_LOGS[llm_url]
+    requests_before = log.read_text(errors="replace").count("POST /v1/chat/completions")
+    result = subprocess.run(
+        [sys.executable, "-m", "interviewer.cli", "interview", "--plain", "--questions", "1", "--follow-ups", "1",
+         "--store-url", store_url, "--llm-url", llm_url],
+        input="It has something to do with documents, I think.\n.\nNo idea.\n.\n", capture_output=True,
+        text=True, timeout=200, env={**os.environ, "INTERVIEWER_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Follow-up" in result.stdout, result.stdout[-2000:]
+    requests = log.read_text(errors="replace").count("POST /v1/chat/completions") - requests_before
+    assert requests >= 2, f"the grade and the follow-up both went to the server ({requests} requests)"
+    from interviewer.history import History
+
+    transcript = History(tmp_path / "data" / "history.sqlite").sessions()[0]["transcript"]
+    follow_up = next(item for item in transcript if item["type"] == "follow-up")
+    assert follow_up["data"]["source"] in ("model", "probe")
+    assert follow_up["data"].get("rejected") != "no interviewer model", "the server's model was asked"
