@@ -325,11 +325,14 @@ class OpenAICompatibleLLM:
         llama.cpp's server with a tool-calling chat format do); a reply without the call is still reviewed."""
         import httpx
         from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
 
         return ChatOpenAI(
-            base_url=self.base_url, api_key="not-needed", model=self.server_model_id(), temperature=0.0,
-            max_tokens=max_tokens, seed=self.seed, max_retries=0,
+            base_url=self.base_url, api_key=SecretStr("not-needed"), model=self.server_model_id(), temperature=0.0,
+            seed=self.seed, max_retries=0,
             timeout=httpx.Timeout(SERVER_READ_TIMEOUT_S, connect=SERVER_CONNECT_TIMEOUT_S),
+            # ChatOpenAI renames max_tokens to max_completion_tokens, which llama.cpp's server ignores; sent as is.
+            extra_body={"max_tokens": max_tokens},
         )
 
     def _response_format(self, output: type[BaseModel]) -> dict[str, Any]:

@@ -121,3 +121,21 @@ def test_a_silent_server_times_out_with_its_url_and_later_calls_fail_fast(
     with pytest.raises(ModelUnavailableError, match=silent_server):
         llm.complete_structured([{"role": "user", "content": "x"}], Verdict)
     assert time.monotonic() - started < 0.5, "a server that just failed is not waited for again"
+
+
+def test_the_servers_chat_model_is_bounded_and_sends_max_tokens() -> None:
+    """The interviewer's chat model over HTTP: no hidden retries, bounded timeouts, and max_tokens in the body
+    (ChatOpenAI would rename it to max_completion_tokens, which llama.cpp's server ignores)."""
+    from langchain_core.messages import HumanMessage
+
+    from interviewer.llm import SERVER_CONNECT_TIMEOUT_S, SERVER_READ_TIMEOUT_S, OpenAICompatibleLLM
+
+    llm = OpenAICompatibleLLM("http://127.0.0.1:9/v1")
+    llm._model_id = "served-model"
+    chat = llm.chat_model(max_tokens=64)
+    payload = chat._get_request_payload([HumanMessage("What is RAG?")])
+    assert payload["model"] == "served-model" and payload["extra_body"] == {"max_tokens": 64}
+    assert "max_completion_tokens" not in payload
+    assert chat.max_retries == 0
+    assert (chat.request_timeout.connect, chat.request_timeout.read) == (SERVER_CONNECT_TIMEOUT_S,
+                                                                         SERVER_READ_TIMEOUT_S)
