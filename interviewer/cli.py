@@ -11,13 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from interviewer.config import Settings, load_settings_with_origins
 from interviewer.errors import InterviewerError, PackError
+
+if TYPE_CHECKING:
+    # pydantic-settings costs about a third of `interviewer --help`; commands import it when they run.
+    from interviewer.config import Settings
 
 app = typer.Typer(
     name="interviewer",
@@ -47,6 +50,8 @@ class _State:
     config_file: Path | None = None
 
     def settings(self, **overrides: object) -> Settings:
+        from interviewer.config import load_settings_with_origins
+
         return load_settings_with_origins(self.config_file, **overrides).settings
 
 
@@ -100,6 +105,8 @@ LlmUrlOption = Annotated[
 @config_app.command("show")
 def config_show(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Print every effective setting and where its value came from."""
+    from interviewer.config import load_settings_with_origins
+
     loaded = load_settings_with_origins(state.config_file)
     values = loaded.settings.model_dump(mode="json")
     if loaded.settings.model_path is None:

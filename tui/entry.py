@@ -7,10 +7,12 @@ the CLI calls it when an interview is asked for in a terminal; piped or with --p
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interviewer import cli
-from interviewer.config import Settings
+
+if TYPE_CHECKING:
+    from interviewer.config import Settings
 
 
 def open_full_screen(settings: Settings, *, plan: Any = None, resume: bool = False, resume_id: str | None = None,
