@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -148,7 +149,8 @@ class PlainInterview:
             started = time.monotonic()
             text = read_answer(lines)
             elapsed = round(time.monotonic() - started, 1)
-            preparing.join()
+            with self._waiting("Reading the question ahead..."):
+                preparing.join()
             if text is None:
                 self.say()
                 self.say(f"Input ended. Session {step.session_id} is saved; resume it with "
@@ -157,10 +159,26 @@ class PlainInterview:
             command = COMMANDS.get(text.strip().lower()) if "\n" not in text else None
             action = Action(type=command, elapsed_s=elapsed) if command else Action(  # type: ignore[arg-type]
                 type="answer", text=text, elapsed_s=elapsed)
-            step = self.session.send(action, on_events=self.show_events)
+            with self._waiting("Grading your answer..." if action.type == "answer" else "Working...") as status:
+
+                def on_events(events: list[Event], status: Any = status) -> None:
+                    self.show_events(events)
+                    if status is not None and any(event.type == "grade" for event in events):
+                        status.update("Choosing what to ask next...")
+
+                step = self.session.send(action, on_events=on_events)
             self.show_events(step.events)
         self.summary = step.summary
         return True
+
+    @contextmanager
+    def _waiting(self, what: str) -> Iterator[Any]:
+        """A spinner saying what the candidate is waiting for, on a terminal only (piped output stays plain)."""
+        if not self.out.is_terminal:
+            yield None
+            return
+        with self.out.status(what, spinner="dots") as status:
+            yield status
 
     def _prepare(self, turn: Turn) -> None:
         try:

@@ -121,3 +121,22 @@ def test_a_follow_up_in_the_models_words_is_labelled_as_the_models(tmp_path):
     finished, output, _ = run_plain(tmp_path, text, chat_model=model, topics=["rag"], questions=1, difficulty=1,
                                     max_follow_ups=1)
     assert finished and "Follow-up (worded by the interviewer model):" in output and written in output
+
+
+def test_on_a_terminal_the_wait_for_a_grade_says_what_it_is_for(tmp_path):
+    session = make_session(tmp_path)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, force_terminal=True, color_system=None)
+    finished = PlainInterview(session, console).run(session.start(plan(topics=["rag"], questions=1,
+                                                                       max_follow_ups=0)),
+                                                    lines("RAG retrieves passages and adds them to the prompt.\n.\n"))
+    assert finished
+    output = buffer.getvalue()
+    assert "Grading your answer..." in output
+    assert output.index("Grading your answer...") < output.index("Score ")
+
+
+def test_piped_output_has_no_spinner(tmp_path):
+    _, output, _ = run_plain(tmp_path, "RAG retrieves passages.\n.\n", topics=["rag"], questions=1,
+                             max_follow_ups=0)
+    assert "Grading your answer" not in output and "\x1b[" not in output
