@@ -418,7 +418,9 @@ def eval_retrieval_command(
 
     settings = state.settings(store_dir=store_dir, store_url=store_url)
     cases = load_retrieval_dataset(dataset or default_retrieval_dataset())
-    report = evaluate_retrieval(_retriever(settings, fusion), cases, k=k)
+    display, progress = _progress_callbacks("search")
+    with display:
+        report = evaluate_retrieval(_retriever(settings, fusion), cases, k=k, on_progress=progress("Searching"))
     if as_json:
         out.print_json(json.dumps(report.as_json()))
         return

@@ -8,7 +8,7 @@ starting with '#' are ignored.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,12 +74,15 @@ class RetrievalEvalReport:
 
 
 def evaluate_retrieval(
-    retriever: Retriever, cases: Sequence[RetrievalCase], k: int = 5
+    retriever: Retriever, cases: Sequence[RetrievalCase], k: int = 5,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> RetrievalEvalReport:
     hits_at_1 = hits_at_k = 0
     reciprocal_ranks = 0.0
     misses = []
-    for case in cases:
+    for done, case in enumerate(cases, 1):
+        if on_progress is not None:
+            on_progress(done - 1, len(cases))
         results = retriever.search(case.query, k=k)
         rank = next((i for i, chunk in enumerate(results, start=1) if case.is_hit(chunk)), None)
         if rank is None:
