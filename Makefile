@@ -66,10 +66,9 @@ lock: $(STAMP)
 	  $(PIP) freeze --exclude-editable | grep -vE '^(llama[-_]cpp[-_]python|torch)[ =@]'; \
 	  echo "llama-cpp-python==$(LLAMA_VERSION)"; echo "torch==2.13.0"; } > requirements/constraints.txt
 
-bench: $(STAMP) store
-	$(PY) benchmarks/ingest_bench.py
-	$(PY) benchmarks/retrieval_bench.py
-	$(PY) benchmarks/tui_bench.py
+# One table of speed figures on this machine (`interviewer bench --json` for the numbers); builds its own store.
+bench: $(STAMP)
+	$(VENV)/bin/interviewer bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

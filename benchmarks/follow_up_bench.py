@@ -16,8 +16,11 @@ from interviewer.embeddings import default_embedder
 from interviewer.packs import load_pack
 from interviewer.resources import builtin_packs_dir
 
+THRESHOLDS = (0.2, 0.25, 0.3, 0.4)
 
-def main() -> None:
+
+def measure() -> dict[str, float]:
+    """For each threshold, with and without the closest-point rule: the share of own and other points accepted."""
     pack = load_pack(builtin_packs_dir() / "genai-core.yaml").pack
     embedder = default_embedder()
     on_target: list[tuple[float, bool]] = []
@@ -32,16 +35,29 @@ def main() -> None:
                 closest = int(np.argmax(row)) == a
                 (on_target if a == b else off_target).append((float(row[a]), closest))
     on, off = np.array(on_target), np.array(off_target)
-    print(f"key points {len(on)}; cosine to own statement median {np.median(on[:, 0]):.2f}, "
-          f"to another point's statement median {np.median(off[:, 0]):.2f}")
-    for threshold in (0.2, 0.25, 0.3, 0.4):
+    figures = {"key_points": float(len(on)), "own_cosine_median": float(np.median(on[:, 0])),
+               "other_cosine_median": float(np.median(off[:, 0]))}
+    for threshold in THRESHOLDS:
         for closest_rule in (False, True):
             accept_on = (on[:, 0] >= threshold) & (on[:, 1] > 0 if closest_rule else True)
             accept_off = (off[:, 0] >= threshold) & (off[:, 1] > 0 if closest_rule else True)
+            name = f"{threshold:.2f}{'_closest' if closest_rule else ''}"
+            figures[f"own_accepted_{name}"] = float(accept_on.mean())
+            figures[f"other_accepted_{name}"] = float(accept_off.mean())
+    return figures
+
+
+def main() -> None:
+    figures = measure()
+    print(f"key points {figures['key_points']:.0f}; cosine to own statement median {figures['own_cosine_median']:.2f}, "
+          f"to another point's statement median {figures['other_cosine_median']:.2f}")
+    for threshold in THRESHOLDS:
+        for closest_rule in (False, True):
+            name = f"{threshold:.2f}{'_closest' if closest_rule else ''}"
             mark = "  <- in use" if closest_rule and abs(threshold - ABOUT_THRESHOLD) < 1e-9 else ""
             rule = "+ closest point" if closest_rule else "alone          "
-            print(f"threshold {threshold:.2f} {rule}: own point accepted {accept_on.mean():.0%}, "
-                  f"another point accepted {accept_off.mean():.0%}{mark}")
+            print(f"threshold {threshold:.2f} {rule}: own point accepted {figures[f'own_accepted_{name}']:.0%}, "
+                  f"another point accepted {figures[f'other_accepted_{name}']:.0%}{mark}")
 
 
 if __name__ == "__main__":

@@ -4,45 +4,24 @@ Usage: python benchmarks/ingest_bench.py [PATH ...]   (default: the built-in kno
 Prints one line per phase. "cold" is a new store as a first `interviewer ingest` builds it (the built-in
 documents' vectors ship in knowledge/vectors, so nothing is embedded); "cold, embedding every chunk" turns the
 vector cache off and measures the embedder itself, as for a user's own documents. The model load is reported
-separately because it is paid once per process.
+separately because it is paid once per process. The measuring code (interviewer/bench.py) also serves
+`interviewer bench`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from interviewer.embeddings import default_embedder
-from interviewer.ingest import IngestReport, ingest
+from interviewer.bench import measure_ingest
 from interviewer.resources import builtin_docs_dir
 
 
 def measure(roots: list[Path]) -> dict[str, float]:
-    """Figures in seconds (and chunks/s), for `interviewer bench` and this script."""
+    """Figures in seconds (and chunks/s)."""
     with tempfile.TemporaryDirectory() as folder:
-        # The cold build comes first, before this process has loaded any model, as on a new machine.
-        cold = ingest(roots, Path(folder) / "cold", default_embedder())
-        warm = ingest(roots, Path(folder) / "cold", default_embedder())
-        started = time.perf_counter()
-        default_embedder().encode(["warm up"])
-        load_seconds = time.perf_counter() - started
-        os.environ["INTERVIEWER_VECTOR_CACHE"] = "off"
-        try:
-            uncached: IngestReport = ingest(roots, Path(folder) / "uncached", default_embedder())
-        finally:
-            del os.environ["INTERVIEWER_VECTOR_CACHE"]
-    return {
-        "cold_ingest_s": cold.seconds,
-        "cold_chunks": cold.chunks_embedded,
-        "cold_reused": cold.chunks_reused,
-        "unchanged_rerun_s": warm.seconds,
-        "embedding_model_load_s": load_seconds,
-        "uncached_ingest_s": uncached.seconds,
-        "uncached_chunks_per_s": uncached.chunks_embedded / max(uncached.seconds, 1e-9),
-    }
+        return measure_ingest(roots, Path(folder))
 
 
 def main() -> None:

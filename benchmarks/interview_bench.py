@@ -10,22 +10,17 @@ follow-up passed the checks, checkpoint and history sizes, and peak RSS.
 from __future__ import annotations
 
 import argparse
-import resource
 import tempfile
 import time
 from pathlib import Path
 
 from interviewer.agent.state import Action
+from interviewer.bench import AN_ANSWER_FOR_A_FOLLOW_UP, peak_rss_mb, percentile
 from interviewer.config import Settings
 from interviewer.ingest import ingest
 from interviewer.planning import SessionPlan
 from interviewer.resources import builtin_docs_dir
 from interviewer.wiring import open_interview
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def live_kb(path: Path) -> float:
@@ -39,10 +34,8 @@ def live_kb(path: Path) -> float:
     return (pages - free) * size / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--questions", type=int, default=6)
-    args = parser.parse_args()
+def measure(questions: int = 6) -> dict[str, float]:
+    """Seconds waited after each answer (p50/p95/max), follow-up counts, database sizes and peak RSS."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         from interviewer.embeddings import default_embedder
@@ -50,8 +43,8 @@ def main() -> None:
         ingest([builtin_docs_dir()], settings.store_path, default_embedder())
         started = time.perf_counter()
         session = open_interview(settings, note=print)
-        step = session.start(SessionPlan(pack="genai-core", questions=args.questions, max_follow_ups=1))
-        print(f"open and first question: {time.perf_counter() - started:.2f}s")
+        step = session.start(SessionPlan(pack="genai-core", questions=questions, max_follow_ups=1))
+        first_question_s = time.perf_counter() - started
         waits: list[float] = []
         grade_waits: list[float] = []
         follow_ups = {"model": 0, "probe": 0}
@@ -59,8 +52,7 @@ def main() -> None:
             turn = step.turn
             session.prepare(turn)  # what the plain terminal does while the candidate types
             question = session.deps.pack("genai-core").question(turn.question_id)
-            text = (question.key_points[0].statement if turn.kind == "question"
-                    else "I think it has to do with how the data is handled.")
+            text = question.key_points[0].statement if turn.kind == "question" else AN_ANSWER_FOR_A_FOLLOW_UP
             t0 = time.perf_counter()
             graded_at: list[float] = []
 
@@ -75,15 +67,30 @@ def main() -> None:
             waits.append(time.perf_counter() - t0)
             grade_waits.extend(graded_at[:1])
         session.close()
-        rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
         sizes = {name: live_kb(Path(tmp) / name) for name in ("history.sqlite", "sessions.sqlite")}
-    print(f"answers {len(waits)}: grade shown after p50 {percentile(grade_waits, 0.5):.2f}s, "
-          f"p95 {percentile(grade_waits, 0.95):.2f}s; next question or follow-up after p50 "
-          f"{percentile(waits, 0.5):.2f}s, p95 {percentile(waits, 0.95):.2f}s, max {max(waits):.2f}s")
-    print(f"follow-ups written by the model and accepted: {follow_ups['model']} of "
-          f"{follow_ups['model'] + follow_ups['probe']} (the rest used the authored probe)")
-    print(f"history {sizes['history.sqlite']:.0f} KB; checkpoints left after the session "
-          f"{sizes['sessions.sqlite']:.0f} KB; peak RSS {rss_gb:.2f} GB")
+    return {
+        "first_question_s": first_question_s, "answers": len(waits),
+        "grade_wait_s_p50": percentile(grade_waits, 0.5), "grade_wait_s_p95": percentile(grade_waits, 0.95),
+        "next_wait_s_p50": percentile(waits, 0.5), "next_wait_s_p95": percentile(waits, 0.95),
+        "next_wait_s_max": max(waits), "model_follow_ups": follow_ups["model"], "probe_follow_ups": follow_ups["probe"],
+        "history_kb": sizes["history.sqlite"], "checkpoints_kb": sizes["sessions.sqlite"],
+        "peak_rss_gb": peak_rss_mb() / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--questions", type=int, default=6)
+    args = parser.parse_args()
+    f = measure(args.questions)
+    print(f"open and first question: {f['first_question_s']:.2f}s")
+    print(f"answers {f['answers']:.0f}: grade shown after p50 {f['grade_wait_s_p50']:.2f}s, "
+          f"p95 {f['grade_wait_s_p95']:.2f}s; next question or follow-up after p50 "
+          f"{f['next_wait_s_p50']:.2f}s, p95 {f['next_wait_s_p95']:.2f}s, max {f['next_wait_s_max']:.2f}s")
+    print(f"follow-ups written by the model and accepted: {f['model_follow_ups']:.0f} of "
+          f"{f['model_follow_ups'] + f['probe_follow_ups']:.0f} (the rest used the authored probe)")
+    print(f"history {f['history_kb']:.0f} KB; checkpoints left after the session "
+          f"{f['checkpoints_kb']:.0f} KB; peak RSS {f['peak_rss_gb']:.2f} GB")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,145 @@
+"""How quickly the terminal UI answers, with the default models, timed from outside under tmux.
+
+    python -m tui.bench [--runs 3] [--store DIR] [--json] [--keys]
+
+- launch -> first paint: `interviewer` started in tmux until Home is on screen;
+- launch -> first question: `interviewer interview --questions 1` until the question is on screen;
+- with --keys, key latency while a grade runs: a key sent with tmux until it shows in the editor, while the answer
+  before it is being graded in the worker thread.
+Sessions go to a temporary data dir; the knowledge store is --store or the one your settings name (build it first
+with `interviewer ingest`). `interviewer bench` runs this in its own process (the core never imports the UI).
+Targets on 2 cores: first paint <= 0.5 s, first question <= 1.5 s, key p95 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from interviewer.bench import cpu_info, percentile
+
+ANSWER = ("Retrieval-augmented generation finds passages relevant to the question in a document index and puts "
+          "them in the prompt, so the model answers from current, citable sources.")
+
+
+def interviewer_command() -> list[str]:
+    """The `interviewer` script beside this Python, as a user starts it, else the same entry point as a module."""
+    script = Path(sys.executable).parent / "interviewer"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "tui.entry"]
+
+
+def time_to_screen(args: list[str], text: str, env: dict[str, str], seconds: float = 120) -> float:
+    name = f"tui-bench-{os.getpid()}"
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    started = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30", *interviewer_command(), *args],
+                   check=True, env=env)
+    try:
+        while time.perf_counter() - started < seconds:
+            shown = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+            if text in shown:
+                return time.perf_counter() - started
+            time.sleep(0.01)
+        raise RuntimeError(f"{text!r} did not appear within {seconds} s")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def key_latency(env: dict[str, str], keys: int = 40) -> list[float]:
+    """Seconds from sending a key with tmux to seeing it on screen, while the answer before it is being graded."""
+    name = f"tui-keys-{os.getpid()}"
+
+    def screen() -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+
+    def wait_for(text: str, seconds: float = 120) -> None:
+        deadline = time.perf_counter() + seconds
+        while text not in screen():
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{text!r} did not appear")
+            time.sleep(0.02)
+
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", *interviewer_command(),
+                    "interview", "--questions", "3", "--topics", "rag", "--follow-ups", "1"], check=True, env=env)
+    subprocess.run(["tmux", "set", "-s", "escape-time", "0"], check=True)
+    latencies: list[float] = []
+    try:
+        wait_for("1 of 3")
+        time.sleep(3)  # the read-ahead of the question, as while a candidate reads it
+        subprocess.run(["tmux", "send-keys", "-t", name, "-l", ANSWER], check=True)
+        subprocess.run(["tmux", "send-keys", "-t", name, "C-s"], check=True)
+        wait_for("rading your answer")
+        typed = ""
+        while len(latencies) < keys and ("rading your answer" in screen() or "Preparing what comes" in screen()):
+            typed += "q"
+            started = time.perf_counter()
+            subprocess.run(["tmux", "send-keys", "-t", name, "-l", "q"], check=True)
+            while typed not in screen():
+                if time.perf_counter() - started > 10:
+                    raise RuntimeError("a key did not show within 10 s")
+                time.sleep(0.002)
+            latencies.append(time.perf_counter() - started)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    return latencies
+
+
+def measure(store: Path, runs: int = 3, keys: bool = False) -> dict[str, float]:
+    """Medians over `runs` launches (after one unmeasured launch that warms the file cache), in seconds."""
+    data = Path(tempfile.mkdtemp(prefix="tui-bench-"))
+    env = {**os.environ, "INTERVIEWER_DATA_DIR": str(data), "INTERVIEWER_STORE_DIR": str(store),
+           "TERM": "xterm-256color", "HF_HUB_OFFLINE": "1"}
+    try:
+        time_to_screen([], "New session", env)
+        paint = [time_to_screen([], "New session", env) for _ in range(runs)]
+        question = [time_to_screen(["interview", "--questions", "1", "--topics", "rag"], "1 of 1", env)
+                    for _ in range(runs)]
+        figures = {"runs": runs, "paint_s": statistics.median(paint), "first_question_s": statistics.median(question)}
+        if keys:
+            latencies = key_latency({**env, "INTERVIEWER_DATA_DIR": str(data / "keys")})
+            figures.update(keys=len(latencies), key_ms_p50=percentile(latencies, 0.5) * 1000,
+                           key_ms_p95=percentile(latencies, 0.95) * 1000)
+        return figures
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--store", type=Path, help="the knowledge store (default: the one your settings name)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--keys", action="store_true", help="also measure key latency while a grade runs")
+    options = parser.parse_args()
+    if shutil.which("tmux") is None:
+        sys.exit("tmux is not installed: the terminal UI cannot be timed")
+    if options.store is None:
+        from interviewer.config import load_settings
+
+        options.store = load_settings().store_path
+    figures = measure(options.store, options.runs, options.keys)
+    if options.json:
+        print(json.dumps(figures))
+        return
+    cpu = cpu_info()
+    print(f"CPU: {cpu['model']}, {cpu['cores']} cores, {cpu['profile']}")
+    print(f"launch -> first paint (Home): median {figures['paint_s']:.2f} s over {options.runs} runs "
+          "(target <= 0.5 s)")
+    print(f"launch -> first question: median {figures['first_question_s']:.2f} s over {options.runs} runs "
+          "(target <= 1.5 s)")
+    if options.keys:
+        print(f"key latency while a grade runs (tmux key to screen, includes ~2-5 ms of polling): p50 "
+              f"{figures['key_ms_p50']:.0f} ms, p95 {figures['key_ms_p95']:.0f} ms over {figures['keys']:.0f} keys "
+              "(target p95 <= 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
