@@ -52,7 +52,7 @@ class FollowUpReport:
 
     def entry(self, measured_on: str) -> ModelWeight:
         return ModelWeight(key=self.key, follow_ups_tried=len(self.trials), follow_ups_accepted=self.accepted,
-                           measured_on=measured_on)
+                           follow_ups_measured_on=measured_on)
 
     def as_json(self) -> dict[str, object]:
         return {

@@ -52,6 +52,7 @@ class ModelWeight(BaseModel):
     )
     follow_ups_tried: int = Field(default=0, ge=0, description="Follow-ups the model wrote when measured.")
     follow_ups_accepted: int = Field(default=0, ge=0, description="Of those, how many passed the follow-up checks.")
+    follow_ups_measured_on: str = Field(default="", description="Pack and questions the follow-ups were tried on.")
 
 
 def model_key(llm: Any) -> str:
