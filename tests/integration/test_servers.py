@@ -105,16 +105,21 @@ def test_search_on_the_server_ranks_as_the_local_store(both_stores: tuple[str, P
     served = build_retriever(load_settings(store_url=store_url))
     embedded = build_retriever(load_settings(store_dir=local))
     for query in QUERIES:
-        ranking = [(r.source, r.heading, r.score) for r in served.search(query, k=5)]
-        assert ranking and ranking == [(r.source, r.heading, r.score) for r in embedded.search(query, k=5)]
+        from_server, from_folder = served.search(query, k=5), embedded.search(query, k=5)
+        assert from_server and [(r.source, r.heading) for r in from_server] == [
+            (r.source, r.heading) for r in from_folder]
+        # The same ranking; scores agree to float32 rounding (the server sends its distances as JSON numbers).
+        assert [r.score for r in from_server] == pytest.approx([r.score for r in from_folder], abs=1e-4)
     result = run_cli("search", QUERIES[0], "--json", "--store-url", store_url, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["heading"] == served.search(QUERIES[0], k=1)[0].heading
 
 
-# Measured on 2 loaded cores: llama.cpp's server accepts the grading schema (after refusing OpenAI's json_schema form)
-# but sends nothing within the 12 s read timeout, so the grade is honestly "evidence only". Not yet explained.
-_SERVER_GRADE_TOO_SLOW = pytest.mark.xfail(reason="llama.cpp server silent >12 s on the grading schema", strict=False)
+# llama.cpp's server (one thread, as a small shared box should run it) reads the grading prompt in ~1.7 s and
+# answers in ~4 s on an idle machine, and these pass there; on 2 cores busy with other work its first token can
+# come after the 12 s read timeout, and the grade is then honestly "evidence only". Not strict for that reason.
+_SERVER_GRADE_TOO_SLOW = pytest.mark.xfail(reason="on busy cores llama.cpp's server can be silent >12 s",
+                                           strict=False)
 
 
 @_SERVER_GRADE_TOO_SLOW
