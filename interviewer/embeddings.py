@@ -66,7 +66,11 @@ def _ensure_offline() -> None:
 
 @lru_cache(maxsize=1)
 def cpu_has_fast_bf16() -> bool:
-    """bfloat16 matmuls are ~4x faster than float32 on CPUs with AVX512-BF16 or AMX, and slower elsewhere."""
+    """bfloat16 matmuls are ~4x faster than float32 on CPUs with AVX512-BF16 or AMX, and slower elsewhere.
+
+    `INTERVIEWER_TORCH_BF16=off` turns it off, to measure what a CPU without those instructions runs (float32)."""
+    if os.environ.get("INTERVIEWER_TORCH_BF16", "auto").strip().lower() in ("off", "0", "false", "no"):
+        return False
     try:
         flags = Path("/proc/cpuinfo").read_text(errors="ignore")
     except OSError:
