@@ -52,6 +52,14 @@ def open_checkpoints(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def _unfinished(snapshot: Any) -> bool:
+    """Whether a saved session has more to run. Not `snapshot.next`: a process killed after a node's writes were
+    saved but before the checkpoint that follows them leaves `next` empty (LangGraph counts that node as done), and
+    such a session, say one killed right after looking up the references for an answer, resumes from those writes.
+    Only the summary sets `finished`."""
+    return bool(snapshot.values) and not snapshot.values.get("finished")
+
+
 class InterviewSession:
     def __init__(self, deps: InterviewDeps, checkpoints: Path) -> None:
         from langgraph.checkpoint.sqlite import SqliteSaver
@@ -81,7 +89,7 @@ class InterviewSession:
         result = []
         for session_id in self.deps.history.unfinished_session_ids():
             snapshot = self.graph.get_state(self._config(session_id))
-            if snapshot.values and snapshot.next:
+            if _unfinished(snapshot):
                 result.append(session_id)
             elif snapshot.values and snapshot.values.get("finished"):
                 self._archive(session_id, snapshot.values.get("transcript", []))  # stopped before archiving
@@ -104,7 +112,8 @@ class InterviewSession:
             if saved is not None and saved["finished_at"]:
                 raise SessionError(f"session '{session_id}' is already finished", "Session finished")
             raise SessionError(f"no saved session '{session_id}' (see `interviewer history`)", "Unknown session")
-        if not snapshot.next:
+        if not _unfinished(snapshot):
+            self._archive(session_id, snapshot.values.get("transcript", []))  # in case it stopped before archiving
             raise SessionError(f"session '{session_id}' is already finished", "Session finished")
         self.session_id = session_id
         earlier = [Event.model_validate(item) for item in snapshot.values.get("transcript", [])]
