@@ -230,9 +230,12 @@ def _probe_in_child(path: Path, timeout_s: float) -> str | None:
 
 
 def probe_store(path: str) -> None:
-    """What `_probe_in_child` runs: read every record's metadata and search the index once."""
-    collection = _client(Path(path)).get_collection(COLLECTION_NAME)
-    KnowledgeStore._read_everything(collection)
+    """What `_probe_in_child` runs: read every record of every collection in the store and search each index once
+    (a damaged index crashes Chroma whichever collection it belongs to)."""
+    client = _client(Path(path))
+    for listed in client.list_collections():
+        name = listed.name if hasattr(listed, "name") else str(listed)
+        KnowledgeStore._read_everything(client.get_collection(name))
 
 
 def check_index_files(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> None:

@@ -121,9 +121,10 @@ def scramble_database_pages(store: Path) -> None:
 
 
 def index_file(store: Path, name: str) -> Path:
-    found = sorted(store.glob(f"*/{name}"))
+    """The largest of the store's index files of that name: the chunks' HNSW index, whatever else the store holds."""
+    found = sorted(store.glob(f"*/{name}"), key=lambda file: file.stat().st_size)
     assert found, f"no {name} in {store}"
-    return found[0]
+    return found[-1]
 
 
 def scramble_index(store: Path) -> None:
