@@ -170,8 +170,8 @@ def ingest(
         store.remove_file(stored_path)
         report.removed += 1
 
-    if changed or report.removed or note or not store.lexical_statistics()[0]:
-        store.update_lexical_statistics(lambda text: len(tokenize(text)))
+    if changed or report.removed or note or not store.lexical_statistics()[0] or not store.has_lexical_index():
+        store.update_lexical_index(tokenize)
     report.chunks_total = store.count()
     store.seal()
     report.seconds = time.perf_counter() - started

@@ -8,11 +8,10 @@ evaluation set it lifts recall@1 from 0.72 to 0.79 at the same recall@5, so it i
 (`interviewer eval retrieval --fusion rrf` reproduces the comparison). Both sides honour a topic filter.
 
 Neither side reads the whole corpus, so the same code serves a laptop's store and a team's Chroma server with
-100k+ sections: the dense side asks Chroma for the nearest windows, and the lexical side asks Chroma's full-text
-search (`$regex`) which windows contain each query word, scores those sections with BM25 using the corpus
-statistics the last ingest recorded, and treats every other section as scoring 0 (which it does). A word found in
-more than LEXICAL_CAP windows is too common to matter and is left out. On a store below that size the scores are
-exactly those of BM25 over every section (`BM25Index`, kept as the reference the tests compare against).
+100k+ sections: the dense side asks Chroma for the nearest windows, and the lexical side reads the postings of
+the query's words from the store's inverted index (store.py) and scores those sections with BM25 using the corpus
+statistics the last ingest recorded; every other section scores 0 (which it does). The scores are exactly those
+of BM25 over every section (`BM25Index`, kept as the reference the tests compare against).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from interviewer.embeddings import Embedder
-from interviewer.store import KnowledgeStore, StoredChunk, section_of_window
+from interviewer.store import KnowledgeStore, section_of_window
 
 T = TypeVar("T")
 RRF_K = 10  # tuned on the retrieval set (10, 30 and 60 tried); small k trusts the top ranks more
@@ -35,7 +34,6 @@ CANDIDATES_PER_SIDE = 40
 DENSE_POOL = 300  # windows fetched from Chroma; z-scores need the pool, not only the top few
 DENSE_WEIGHT = 0.6  # z-score fusion: weight of the dense side (BM25 gets the rest); tried 0.3 to 0.7
 FUSIONS = ("zscore", "rrf")
-LEXICAL_CAP = 2000  # windows one word may match before it counts as too common to score
 BM25_K1, BM25_B = 1.2, 0.75
 
 _STOPWORDS = frozenset(
@@ -61,14 +59,6 @@ def _stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     return [_stem(token) for token in _TOKEN.findall(text.lower()) if token not in _STOPWORDS]
-
-
-def word_pattern(term: str) -> str:
-    """A regular expression for the words a stemmed term comes from, in any case: the words starting with the stem
-    ('index' finds 'indexes'), or with the stem less its 'y' when _stem turned 'ies' into 'y' ('quer' for 'query').
-    It finds a superset; tokenising the sections found keeps only the real matches."""
-    stem = term[:-1] if term.endswith("y") and len(term) > 4 else term
-    return f"(?i)(^|[^a-z0-9]){re.escape(stem)}"
 
 
 class BM25Index:
@@ -175,37 +165,27 @@ class HybridRetriever:
 
     def _lexical_scores(
         self, query: str, topics: Sequence[str] | None, sections: int, mean_tokens: float
-    ) -> tuple[dict[str, float], dict[str, StoredChunk]]:
-        """Section id -> BM25 score (> 0 only) of the sections containing a query word, and those sections."""
+    ) -> tuple[dict[str, float], dict[str, str]]:
+        """Section id -> BM25 score (> 0 only) of the sections holding a query word, and section id -> a window of
+        it. Only the query words' postings are read from the store, never the corpus."""
         terms = sorted(set(tokenize(query)))
-        windows: dict[str, str] = {}
-        for term in terms:
-            found = self.store.windows_matching(word_pattern(term), LEXICAL_CAP + 1)
-            if len(found) > LEXICAL_CAP:
-                continue
-            for window_id in found:
-                windows.setdefault(section_of_window(window_id), window_id)
-        found_sections = self.store.sections(list(windows.values()))
-        counts = {sid: Counter(tokenize(f"{chunk.heading}\n{chunk.section_text}"))
-                  for sid, chunk in found_sections.items()}
-        # Document frequency over every section found (not only the allowed topics), as BM25 over the corpus has it.
-        frequency = {term: sum(1 for count in counts.values() if term in count) for term in terms}
-        total = max(sections, len(counts))
+        postings = self.store.postings(terms)
         scores: dict[str, float] = {}
-        for sid, count in counts.items():
-            if topics and found_sections[sid].topic not in topics:
+        window_of: dict[str, str] = {}
+        for term in terms:
+            entries = postings.get(term, [])
+            if not entries:
                 continue
-            length = sum(count.values())
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * length / max(mean_tokens, 1e-9))
-            score = 0.0
-            for term in terms:
-                tf = count.get(term, 0)
-                if tf:
-                    idf = math.log(1 + (total - frequency[term] + 0.5) / (frequency[term] + 0.5))
-                    score += idf * tf * (BM25_K1 + 1) / (tf + norm)
-            if score > 0:
-                scores[sid] = score
-        return scores, found_sections
+            # Document frequency over the whole corpus (not only the allowed topics), as BM25 over the corpus has it.
+            idf = math.log(1 + (max(sections, len(entries)) - len(entries) + 0.5) / (len(entries) + 0.5))
+            for window_id, tf, length, topic in entries:
+                if topics and topic not in topics:
+                    continue
+                sid = section_of_window(window_id)
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * length / max(mean_tokens, 1e-9))
+                scores[sid] = scores.get(sid, 0.0) + idf * tf * (BM25_K1 + 1) / (tf + norm)
+                window_of.setdefault(sid, window_id)
+        return {sid: score for sid, score in scores.items() if score > 0}, window_of
 
     @staticmethod
     def _standardise(values: np.ndarray, others: int, other_value: float) -> np.ndarray:
@@ -224,7 +204,8 @@ class HybridRetriever:
         if allowed_count == 0:
             return []
         dense, window_of = self._dense_scores(query, topics)
-        lexical, found = self._lexical_scores(query, topics, sections, mean_tokens)
+        lexical, lexical_window_of = self._lexical_scores(query, topics, sections, mean_tokens)
+        window_of = {**lexical_window_of, **window_of}
 
         dense_order = sorted(dense, key=lambda sid: (-dense[sid], sid))
         lexical_order = sorted(lexical, key=lambda sid: (-lexical[sid], sid))
@@ -248,8 +229,7 @@ class HybridRetriever:
             ) * self._standardise(lexical_values, others, 0.0)
             fused = {sid: float(score) for sid, score in zip(pool, blended, strict=True)}
         best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        missing = [window_of[sid] for sid, _ in best if sid not in found]
-        details = {**found, **self.store.sections(missing)}
+        details = self.store.sections([window_of[sid] for sid, _ in best])
         results = []
         for sid, score in best:
             chunk = details.get(sid)

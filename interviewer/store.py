@@ -12,9 +12,12 @@ damaged if that crashes, hangs or fails.
 The collection lives in a local folder (Chroma's embedded PersistentClient) or, with a store URL, on a Chroma
 server shared by a team (HttpClient; nothing is written locally then). Requests to a server have bounded connect
 and read timeouts, and any failure there is a StoreError naming the URL. Each stored document is the window with
-its heading path, so the server's full-text search (`where_document` `$regex`) finds the words BM25 scores; the
-collection's metadata carries the corpus statistics BM25 needs (sections, tokens, sections per topic), so no
-client has to read the whole corpus to search it.
+its heading path. BM25's side of a search reads an inverted index kept beside the chunks, in a second
+collection of the same store: one record per term (split into parts for common terms) holding the sections it
+occurs in with their term frequency, length and topic. A search fetches the postings of its query words by
+metadata lookup and nothing else, so no client reads the whole corpus, and the cost of a search grows with how
+often its words occur, not with the size of the store. The chunk collection's metadata carries the corpus
+statistics (sections, tokens, sections per topic). Each ingest that changed anything rebuilds the index.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +43,11 @@ from interviewer.embeddings import Embedder
 from interviewer.errors import StoreError
 
 COLLECTION_NAME = "interviewer-knowledge"
+LEXICAL_COLLECTION_NAME = "interviewer-lexical"
 MANIFEST_NAME = "interviewer-files.json"
-STORE_SCHEMA_VERSION = 2  # 2: documents carry their heading path; metadata carries the lexical statistics
+# 2: documents carry their heading path; metadata carries the lexical statistics. 3: a postings collection.
+STORE_SCHEMA_VERSION = 3
+_POSTINGS_PER_RECORD = 4000  # a common term's postings are split so no record grows past a few hundred KB
 _ADD_BATCH = 512
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
@@ -300,6 +307,23 @@ class _GuardedCollection:
         return guarded
 
 
+_PAGE = 5000  # records per read: one unbounded get() over 100k records exceeds SQLite's variable limit
+
+
+def _read_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:
+    """Every record's id and the `include`d fields, read a page at a time."""
+    merged: dict[str, list[Any]] = {"ids": [], **{field: [] for field in include}}
+    offset = 0
+    while True:
+        page = collection.get(include=include, limit=_PAGE, offset=offset)
+        merged["ids"].extend(page["ids"])
+        for field in include:
+            merged[field].extend(page.get(field) or [])
+        if len(page["ids"]) < _PAGE:
+            return merged
+        offset += _PAGE
+
+
 def _forget_clients() -> None:
     """Chroma caches one client per path, holding the old files open; drop it before replacing a store."""
     from chromadb.api.client import SharedSystemClient
@@ -456,7 +480,7 @@ class KnowledgeStore:
     def _read_everything(collection: Any) -> None:
         """Read what an ingest reads (every record's metadata) and search the index once, so damage anywhere in
         the store shows here, where it can be moved aside, rather than halfway through the ingest."""
-        collection.get(include=["metadatas"])
+        _read_all(collection, ["metadatas"])
         sample = collection.get(limit=1, include=["embeddings"])
         embeddings = sample.get("embeddings")
         if embeddings is not None and len(embeddings):
@@ -489,7 +513,7 @@ class KnowledgeStore:
 
     def file_hashes(self) -> dict[str, str]:
         """path -> sha256 of every file the store holds chunks of."""
-        records = self._collection.get(include=["metadatas"])
+        records = _read_all(self._collection, ["metadatas"])
         hashes: dict[str, str] = {}
         for meta in records.get("metadatas") or []:
             if meta:
@@ -509,15 +533,23 @@ class KnowledgeStore:
                 embeddings=vectors[start : start + _ADD_BATCH].tolist(),
             )
 
-    def update_lexical_statistics(self, count_tokens: Callable[[str], int]) -> None:
-        """Record what BM25 needs about the whole corpus (sections, their tokens, sections per topic) in the
-        collection's metadata, so searching never reads the corpus. Read once per ingest, not per search."""
-        records = self._collection.get(include=["metadatas"])
+    def update_lexical_index(self, tokenize: Callable[[str], list[str]]) -> None:
+        """Rebuild what BM25 needs: the postings of every term (see the module's docstring) and the corpus
+        statistics (sections, their tokens, sections per topic) in the collection's metadata, so searching never
+        reads the corpus. The corpus is read once per ingest, not per search."""
+        records = _read_all(self._collection, ["metadatas"])
         sections: dict[str, tuple[str, int]] = {}
-        for meta in records.get("metadatas") or []:
-            if meta and meta.get("section_id") not in sections:
-                text = f"{meta.get('heading', '')}\n{meta.get('section_text', '')}"
-                sections[str(meta.get("section_id"))] = (str(meta.get("topic", "")), count_tokens(text))
+        postings: dict[str, list[tuple[str, int, int, str]]] = {}
+        for chunk_id, meta in zip(records["ids"], records.get("metadatas") or [], strict=True):
+            if not meta or meta.get("section_id") in sections:
+                continue
+            counts = Counter(tokenize(f"{meta.get('heading', '')}\n{meta.get('section_text', '')}"))
+            topic, length = str(meta.get("topic", "")), sum(counts.values())
+            sections[str(meta.get("section_id"))] = (topic, length)
+            for term, frequency in counts.items():
+                # The window id leads to its section and, for a result, to the section's text.
+                postings.setdefault(term, []).append((str(chunk_id), frequency, length, topic))
+        self._write_postings(postings)
         per_topic: dict[str, int] = {}
         for topic, _ in sections.values():
             per_topic[topic] = per_topic.get(topic, 0) + 1
@@ -529,13 +561,68 @@ class KnowledgeStore:
         )
         self._collection.modify(metadata=metadata)
 
+    def _lexical(self, *, fresh: bool = False) -> Any:
+        """The postings collection, on the same client as the chunks; `fresh` replaces it with an empty one."""
+        client = _http_client(self.url) if self.url else _client(self.path)
+        guard = {"url": self.url} if self.url else {"path": self.path}
+        try:
+            if fresh:
+                existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+                if LEXICAL_COLLECTION_NAME in existing:
+                    client.delete_collection(LEXICAL_COLLECTION_NAME)
+                return _GuardedCollection(
+                    client.create_collection(LEXICAL_COLLECTION_NAME, embedding_function=None), **guard)
+            return _GuardedCollection(client.get_collection(LEXICAL_COLLECTION_NAME), **guard)
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — a missing index is the same trouble as a damaged one
+            raise StoreError(
+                f"the knowledge store at {self.location} has no usable search index ({type(exc).__name__}). "
+                f"Run `interviewer ingest --rebuild{' --store-url ' + self.url if self.url else ''}`.",
+                "Knowledge store out of date",
+            ) from exc
+
+    def has_lexical_index(self) -> bool:
+        try:
+            self._lexical()
+        except StoreError:
+            return False
+        return True
+
+    def _write_postings(self, postings: dict[str, list[tuple[str, int, int, str]]]) -> None:
+        collection = self._lexical(fresh=True)
+        ids: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        for term in sorted(postings):
+            entries = postings[term]
+            for part, start in enumerate(range(0, len(entries), _POSTINGS_PER_RECORD)):
+                ids.append(f"{term}#{part}")
+                metadatas.append({"term": term, "postings": json.dumps(entries[start : start + _POSTINGS_PER_RECORD],
+                                                                       separators=(",", ":"))})
+        for start in range(0, len(ids), _ADD_BATCH):
+            batch = slice(start, start + _ADD_BATCH)
+            # A collection needs vectors; the index is read by metadata lookup only, so each gets a constant one.
+            collection.add(ids=ids[batch], metadatas=metadatas[batch], embeddings=[[1.0]] * len(ids[batch]))
+
     # --- reading ------------------------------------------------------------------------------------------
+
+    def postings(self, terms: Sequence[str]) -> dict[str, list[tuple[str, int, int, str]]]:
+        """term -> (window id, term frequency, section length in tokens, topic) of every section it occurs in."""
+        if not terms:
+            return {}
+        records = self._lexical().get(where={"term": {"$in": list(terms)}}, include=["metadatas"])
+        found: dict[str, list[tuple[str, int, int, str]]] = {}
+        for meta in records.get("metadatas") or []:
+            if meta:
+                found.setdefault(str(meta["term"]), []).extend(
+                    (str(w), int(tf), int(length), str(topic)) for w, tf, length, topic in json.loads(meta["postings"]))
+        return found
 
     def count(self) -> int:
         return int(self._collection.count())
 
     def all_chunks(self) -> list[StoredChunk]:
-        records = self._collection.get(include=["documents", "metadatas"])
+        records = _read_all(self._collection, ["documents", "metadatas"])
         chunks = [
             StoredChunk.from_record(chunk_id, text or "", meta or {})
             for chunk_id, text, meta in zip(
@@ -552,13 +639,6 @@ class KnowledgeStore:
         tokens = float(metadata.get("lexical_tokens", 0))
         per_topic = json.loads(str(metadata.get("lexical_topics", "{}")))
         return sections, tokens / sections if sections else 0.0, per_topic
-
-    def windows_matching(self, pattern: str, limit: int, topics: Sequence[str] | None = None) -> list[str]:
-        """Ids of up to `limit` windows whose text (with its heading path) matches a regular expression."""
-        result = self._collection.get(
-            where_document={"$regex": pattern}, where=_topic_filter(topics), include=[], limit=limit
-        )
-        return list(result["ids"])
 
     def sections(self, window_ids: Sequence[str]) -> dict[str, StoredChunk]:
         """The sections of some windows (section id -> one of its windows, carrying the section's text)."""

@@ -59,7 +59,7 @@ def test_empty_query_returns_nothing(retriever: HybridRetriever) -> None:
 
 @pytest.mark.parametrize("query", ["how does the HNSW graph search work", "temperature sampling", "vector index"])
 def test_lexical_side_scores_as_bm25_over_every_section(retriever: HybridRetriever, query: str) -> None:
-    """Chroma's full-text search finds the candidates; their scores are those of BM25 over the whole corpus."""
+    """The postings index finds the candidates; their scores are those of BM25 over the whole corpus."""
     sections = {chunk.section_id: chunk for chunk in retriever.store.all_chunks()}
     ids = list(sections)
     reference = BM25Index([f"{sections[i].heading}\n{sections[i].section_text}" for i in ids]).scores(query)
@@ -69,3 +69,34 @@ def test_lexical_side_scores_as_bm25_over_every_section(retriever: HybridRetriev
     assert expected and lexical.keys() == expected.keys()
     for section_id, score in expected.items():
         assert lexical[section_id] == pytest.approx(score)
+
+
+def test_postings_split_into_parts_score_the_same(retriever: HybridRetriever, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A common term's postings span several records; reading them back gives the same scores."""
+    import interviewer.store as store_module
+
+    query = "vector index search"
+    total, mean_tokens, _ = retriever.store.lexical_statistics()
+    before, _ = retriever._lexical_scores(query, None, total, mean_tokens)
+    monkeypatch.setattr(store_module, "_POSTINGS_PER_RECORD", 1)
+    retriever.store.update_lexical_index(tokenize)
+    after, _ = retriever._lexical_scores(query, None, total, mean_tokens)
+    assert before and after == pytest.approx(before)
+    parts = retriever.store._lexical().get(where={"term": "vector"}, include=["metadatas"])["ids"]
+    assert len(parts) > 1
+
+
+def test_a_store_without_its_search_index_says_to_rebuild_and_ingest_restores_it(tmp_path, docs_dir) -> None:
+    from interviewer.errors import StoreError
+    from interviewer.store import LEXICAL_COLLECTION_NAME, _client
+
+    embedder = BagOfWordsEmbedder()
+    ingest([docs_dir], tmp_path / "store", embedder)
+    _client(tmp_path / "store").delete_collection(LEXICAL_COLLECTION_NAME)
+    broken = HybridRetriever(KnowledgeStore.open_for_query(tmp_path / "store", embedder), embedder)
+    with pytest.raises(StoreError, match="ingest --rebuild"):
+        broken.search("HNSW graph")
+    report = ingest([docs_dir], tmp_path / "store", embedder)
+    assert report.unchanged == report.files_seen, "nothing re-embedded; only the index rebuilt"
+    restored = HybridRetriever(KnowledgeStore.open_for_query(tmp_path / "store", embedder), embedder)
+    assert restored.search("HNSW graph")[0].section == "HNSW"
