@@ -350,6 +350,7 @@ def measure_graph_turn(store: Path, settings: Any, data_dir: Path, questions: in
         turns, direct = turns[1:], direct[1:]
     framework = [turn - inside for turn, inside in zip(turns, direct, strict=True)]
     return {"turns": len(turns), "turn_ms_p50": statistics.median(turns) * 1000,
+            "turn_ms_p95": percentile(turns, 0.95) * 1000, "turn_ms_max": max(turns) * 1000,
             "direct_ms_p50": statistics.median(direct) * 1000, "framework_ms_p50": statistics.median(framework) * 1000,
             "framework_ms_p95": percentile(framework, 0.95) * 1000,
             "turn_over_direct": statistics.median(t / max(d, 1e-9) for t, d in zip(turns, direct, strict=True))}
@@ -507,6 +508,10 @@ def table_rows(found: dict[str, dict[str, Any]], quick_reason: str | None = None
                                       f"{f['model_call_over_bare']:.2f}x")
     add("grading with the question read ahead", "grading", ["read_ahead_ms_p50", "read_ahead_ms_p95"],
         lambda f: _ms(f, "read_ahead_ms"), quick_reason)
+    add("interview: next question or follow-up after an answer (default settings)", "graph",
+        ["turn_ms_p50", "turn_ms_p95", "turn_ms_max"],
+        lambda f: f"p50 {f['turn_ms_p50']:.0f} ms, p95 {f['turn_ms_p95']:.0f} ms, max {f['turn_ms_max']:.0f} ms "
+                  f"({_count(f['turns'], 'answer')}, question read ahead; grade, follow-up and checkpoint included)")
     add("one graph turn vs the node calls it makes", "graph",
         ["turn_ms_p50", "direct_ms_p50", "framework_ms_p50", "turn_over_direct"],
         lambda f: f"turn p50 {f['turn_ms_p50']:.0f} ms, nodes {f['direct_ms_p50']:.0f} ms, framework "

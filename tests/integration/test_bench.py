@@ -11,7 +11,7 @@ from tests.conftest import run_cli
 # The rows issue #11 asks for, by a word of their label.
 ROWS = ["--help", "first paint", "first question", "cold ingest", "unchanged re-run", "retrieval, hybrid search",
         "grading, ~80-word answer", "of which retrieval", "of which evidence", "of which model call",
-        "bare llama.cpp call", "graph turn", "tokens/s", "peak RSS", "CPU"]
+        "bare llama.cpp call", "next question or follow-up", "graph turn", "tokens/s", "peak RSS", "CPU"]
 
 
 @pytest.mark.real_model
