@@ -49,6 +49,8 @@ _LABEL = re.compile(
     re.IGNORECASE,
 )
 _NOT_PROSE = re.compile(r"[{}\[\]<>|`]|search_knowledge|candidate_history")
+# A tool call written as text: what a local model does when its chat format has no tool-call syntax.
+_TEXT_TOOL_CALL = re.compile(r'"name"\s*:\s*"\w+"|^\s*(search_knowledge|candidate_history)\s*\(')
 
 
 @dataclass
@@ -129,8 +131,9 @@ def _tool_loop(
 
     tools = toolbox.langchain_tools()
     calls = 0
+    text_only = False
     for step in range(max_tool_calls + 1):
-        can_call = calls < max_tool_calls
+        can_call = calls < max_tool_calls and not text_only
         if not can_call and not write_text:
             return None
         try:
@@ -154,7 +157,17 @@ def _tool_loop(
         if broken and not tool_calls:
             continue
         if not tool_calls:
-            return _text_of(reply) if write_text else None
+            text = _text_of(reply)
+            if write_text and can_call and step > 0 and step < max_tool_calls and _TEXT_TOOL_CALL.search(text):
+                # Offered a further tool, a local model whose chat format has no tool-call syntax (llama.cpp's
+                # generic one) writes the call as text. Its search already ran: ask for the question, tools off.
+                events.append(event("notice", "The interviewer model wrote a tool call as text; asked it again "
+                                              "for the question without tools.", ok=False, rejected=text[:500]))
+                text_only = True
+                if then:
+                    messages.append(HumanMessage(then))
+                continue
+            return text if write_text else None
         messages.append(reply)
         if len(tool_calls) > max_tool_calls - calls:
             events.append(event("notice", f"The interviewer model asked for {len(tool_calls)} tool calls at once; "

@@ -98,8 +98,8 @@ def test_follow_up_asks_about_the_missing_key_point_with_the_models_wording(tmp_
           reply("Can answers from the LLM cite the retrieved sources, and which documents may users read?")),
          "closer to another key point"),
         ((reply("no tools for me, and no question either"),), "not a question"),
-        ((tool_call("search_knowledge", query="rag"), reply('search_knowledge({"query": "What is RAG?"})?')),
-         "not plain prose"),
+        ((tool_call("search_knowledge", query="rag"), reply('search_knowledge({"query": "What is RAG?"})?'),
+          reply('search_knowledge({"query": "What is RAG?"})?')), "not plain prose"),  # again when asked again
         ((tool_call("delete_everything", path="/"), reply("")), "empty"),
         ((RuntimeError("model crashed"),), "wrote nothing usable"),
     ],
@@ -333,3 +333,20 @@ def test_the_question_is_taken_out_of_what_the_model_wrote(raw, question):
     from interviewer.agent.follow_up import clean_model_question
 
     assert clean_model_question(raw) == question
+
+
+def test_a_tool_call_written_as_text_is_asked_again_without_tools(tmp_path):
+    """A local model whose chat format has no tool-call syntax writes a second call as text; it is asked once more,
+    with no tools offered, and the question it then writes is used."""
+    written = "What goes into the prompt for the LLM to answer from?"
+    model = make_fake_chat_model(tool_call("search_knowledge", query="retrieve then generate", topic="rag"),
+                                 reply('{"name": "candidate_history", "arguments": {"topic": "rag"}}'),
+                                 reply(written))
+    session = make_session(tmp_path, chat_model=model)
+    first = session.start(plan(topics=["rag"], questions=1, difficulty=1))
+    step = session.send(answer(_partial_answer(first.turn.question_id, "retrieve-then-generate")))
+
+    assert step.turn.kind == "follow-up" and step.turn.prompt == written
+    assert [call["tools"] is not None for call in model.calls] == [True, True, False], "the last call had no tools"
+    notice = next(e for e in step.events if e.type == "notice" and "tool call as text" in e.text)
+    assert "candidate_history" in notice.data["rejected"]
