@@ -16,6 +16,7 @@ after bounded connect and read timeouts, never a hang.
 
 from __future__ import annotations
 
+import atexit
 import importlib.metadata
 import json
 import threading
@@ -121,7 +122,21 @@ def _load_llama(path: str, n_ctx: int, n_threads: int, seed: int) -> Any:
 
             # chat_format=None: llama-cpp-python applies the chat template stored in the GGUF metadata.
             _loaded[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
+            if len(_loaded) == 1:
+                atexit.register(_close_all)
         return _loaded[key]
+
+
+def _close_all() -> None:
+    """Free the models while the interpreter still works: left to garbage collection at shutdown, llama.cpp's
+    finaliser runs after its library is torn down and prints a TypeError traceback on the way out."""
+    with _load_lock:
+        for llama in _loaded.values():
+            try:
+                llama.close()
+            except Exception:  # noqa: BLE001, S110 — exiting anyway; nothing to report to anyone
+                pass
+        _loaded.clear()
 
 
 class LlamaCppLLM:
