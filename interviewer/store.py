@@ -342,6 +342,8 @@ class KnowledgeStore:
         self.url = url
         self.embedder = embedder
         self._collection = collection
+        # Looked up once, not per search: on a server each lookup costs a heartbeat, a client and a request.
+        self._postings_collection: Any = None
 
     @property
     def location(self) -> str:
@@ -590,7 +592,7 @@ class KnowledgeStore:
         return True
 
     def _write_postings(self, postings: dict[str, list[tuple[str, int, int, str]]]) -> None:
-        collection = self._lexical(fresh=True)
+        collection = self._postings_collection = self._lexical(fresh=True)
         ids: list[str] = []
         metadatas: list[dict[str, Any]] = []
         for term in sorted(postings):
@@ -610,7 +612,15 @@ class KnowledgeStore:
         """term -> (window id, term frequency, section length in tokens, topic) of every section it occurs in."""
         if not terms:
             return {}
-        records = self._lexical().get(where={"term": {"$in": list(terms)}}, include=["metadatas"])
+        query: dict[str, Any] = {"where": {"term": {"$in": list(terms)}}, "include": ["metadatas"]}
+        if self._postings_collection is None:
+            self._postings_collection = self._lexical()
+        try:
+            records = self._postings_collection.get(**query)
+        except StoreError:
+            # Another process's ingest may have replaced the index since it was looked up: look it up again, once.
+            self._postings_collection = self._lexical()
+            records = self._postings_collection.get(**query)
         found: dict[str, list[tuple[str, int, int, str]]] = {}
         for meta in records.get("metadatas") or []:
             if meta:

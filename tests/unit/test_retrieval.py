@@ -100,3 +100,18 @@ def test_a_store_without_its_search_index_says_to_rebuild_and_ingest_restores_it
     assert report.unchanged == report.files_seen, "nothing re-embedded; only the index rebuilt"
     restored = HybridRetriever(KnowledgeStore.open_for_query(tmp_path / "store", embedder), embedder)
     assert restored.search("HNSW graph")[0].section == "HNSW"
+
+
+def test_a_search_after_another_ingest_replaced_the_index_still_finds(tmp_path, docs_dir) -> None:
+    """The postings collection is looked up once per store; an ingest elsewhere that rebuilds it is followed."""
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(docs_dir, corpus)
+    embedder = BagOfWordsEmbedder()
+    ingest([corpus], tmp_path / "store", embedder)
+    searcher = HybridRetriever(KnowledgeStore.open_for_query(tmp_path / "store", embedder), embedder)
+    assert searcher.search("HNSW graph")[0].section == "HNSW"
+    (corpus / "extra.md").write_text("# Extra\n\n## Zebras\n\nZebras graze on the savannah.\n")
+    ingest([corpus], tmp_path / "store", embedder)  # writes a new postings collection
+    assert searcher.search("zebras savannah")[0].section == "Zebras"
