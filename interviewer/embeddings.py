@@ -99,8 +99,11 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("interviewer"))
 
 
+@lru_cache(maxsize=8)
 def model_digest(model_path: str) -> str:
-    """Identifies the weights and tokenizer at `model_path`: what the ONNX export and cached vectors are keyed by."""
+    """Identifies the weights and tokenizer at `model_path`: what the ONNX export and cached vectors are keyed by.
+
+    Once per process: it reads the tokenizer (~0.7 MB), and every fingerprint and export lookup asks for it."""
     folder = Path(model_path)
     digest = hashlib.sha256()
     for name in ("config.json", "tokenizer.json", "model.safetensors"):

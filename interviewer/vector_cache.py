@@ -28,6 +28,7 @@ import numpy as np
 from interviewer.resources import knowledge_dir
 
 _KEY_BYTES = 16
+_CREATE_TABLE = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
 
 
 def text_key(text: str) -> bytes:
@@ -107,7 +108,7 @@ def _open_user_db(path: Path) -> sqlite3.Connection | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, timeout=10, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+        connection.execute(_CREATE_TABLE)
         connection.execute("SELECT count(*) FROM vectors LIMIT 1").fetchone()
         return connection
     except sqlite3.Error:
@@ -115,7 +116,7 @@ def _open_user_db(path: Path) -> sqlite3.Connection | None:
         try:
             path.unlink(missing_ok=True)
             connection = sqlite3.connect(path, timeout=10, check_same_thread=False)
-            connection.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+            connection.execute(_CREATE_TABLE)
             return connection
         except (OSError, sqlite3.Error):
             return None
