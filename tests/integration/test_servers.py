@@ -116,13 +116,18 @@ def test_search_on_the_server_ranks_as_the_local_store(both_stores: tuple[str, P
 
 
 # llama.cpp's server (one thread, as a small shared box should run it) reads the grading prompt in ~1.7 s and
-# answers in ~4 s on an idle machine, and these pass there; on 2 cores busy with other work its first token can
-# come after the 12 s read timeout, and the grade is then honestly "evidence only". Not strict for that reason.
-_SERVER_GRADE_TOO_SLOW = pytest.mark.xfail(reason="on busy cores llama.cpp's server can be silent >12 s",
-                                           strict=False)
+# answers in ~4 s on an idle machine; on 2 cores busy with other work its first token can come after the 12 s read
+# timeout. Both are promises of the product: a grade the server's model took part in records that model, and a
+# server too slow to answer leaves an evidence-only grade whose note names the server. The tests hold it to whichever
+# happened, so neither outcome passes unchecked.
+def assert_served_or_named(grade: dict[str, object], served_id: str, llm_url: str) -> None:
+    if grade["evidence_only"]:
+        note = str(grade["model_note"])
+        assert llm_url in note or served_id in note, grade  # the server that failed is named
+    else:
+        assert grade["model_id"] == served_id, grade
 
 
-@_SERVER_GRADE_TOO_SLOW
 def test_a_grade_through_the_model_server_records_its_model(both_stores: tuple[str, Path], llm_url: str) -> None:
     store_url, _ = both_stores
     served_id = httpx.get(f"{llm_url}/models", timeout=5).json()["data"][0]["id"]
@@ -130,22 +135,26 @@ def test_a_grade_through_the_model_server_records_its_model(both_stores: tuple[s
                      "--store-url", store_url, "--llm-url", llm_url, timeout=120)
     assert result.returncode == 0, result.stderr
     grade = json.loads(result.stdout)
-    assert grade["evidence_only"] is False, grade.get("model_note")
-    assert grade["model_id"] == served_id
+    assert_served_or_named(grade, served_id, llm_url)
     assert 0 <= grade["overall"] <= 5
 
 
-@_SERVER_GRADE_TOO_SLOW
-def test_a_plain_interview_runs_on_both_servers(both_stores: tuple[str, Path], llm_url: str) -> None:
+def test_a_plain_interview_runs_on_both_servers(both_stores: tuple[str, Path], llm_url: str,
+                                                tmp_path: Path) -> None:
     store_url, _ = both_stores
+    served_id = httpx.get(f"{llm_url}/models", timeout=5).json()["data"][0]["id"]
     result = subprocess.run(
         [sys.executable, "-m", "interviewer.cli", "interview", "--plain", "--questions", "1", "--follow-ups", "0",
          "--store-url", store_url, "--llm-url", llm_url],
         input=f"{ANSWER}\n.\n", capture_output=True, text=True, timeout=150,
+        env={**os.environ, "INTERVIEWER_DATA_DIR": str(tmp_path / "data")},
     )
     assert result.returncode == 0, result.stderr
     assert "Session " in result.stdout and "/5" in result.stdout
-    assert "evidence only" not in result.stdout.lower()
+    from interviewer.history import History
+
+    [attempt] = History(tmp_path / "data" / "history.sqlite").sessions()[0]["attempts"]
+    assert_served_or_named(attempt["grade"], served_id, llm_url)
 
 
 def test_servers_that_are_down_are_named_within_15_s() -> None:
