@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
-import resource
 import statistics
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from interviewer.bench import peak_rss_mb, percentile
 from interviewer.documents import chunk_document, find_documents, load_document
 from interviewer.embeddings import default_embedder
 from interviewer.eval_retrieval import default_retrieval_dataset, load_retrieval_dataset
@@ -31,11 +31,6 @@ from interviewer.resources import builtin_docs_dir
 from interviewer.retrieval import HybridRetriever, tokenize
 from interviewer.store import KnowledgeStore
 from interviewer.vector_cache import cache_for
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def build(store: KnowledgeStore, copies: int, seed: int = 0) -> int:
@@ -99,7 +94,7 @@ def main() -> None:
     for name, values in (("dense side", dense), ("lexical side", lexical), ("hybrid search", whole)):
         print(f"{name:<14} p50 {statistics.median(values):7.1f} ms  p95 {percentile(values, 0.95):7.1f} ms")
     print(f"{len(queries)} queries over {sections} sections; "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.2f} GB")
+          f"peak RSS {peak_rss_mb() / 1024:.2f} GB")
 
 
 if __name__ == "__main__":
