@@ -13,7 +13,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test check lint typecheck install store vectors wheel-llama lock bench clean
+.PHONY: run test check lint typecheck install store vectors verifier wheel-llama lock bench clean
 
 run: $(STAMP) store
 	$(VENV)/bin/interviewer
@@ -59,6 +59,11 @@ $(WHEELHOUSE)/.llama-$(LLAMA_VERSION):
 # every chunk), so a first ingest on a new machine embeds nothing.
 vectors: $(STAMP)
 	$(PY) -m interviewer.vector_cache --ship
+
+# Retrain the grading verifier from knowledge/verifier/pairs.jsonl (minutes on 2 cores; the card beside the model
+# records the data's fingerprint, which a test checks). Retrain rarely: every version stays in git's history.
+verifier: $(STAMP)
+	$(PY) -m interviewer.grading.train_verifier
 
 # Re-resolve the pinned set after changing dependencies in pyproject.toml.
 lock: $(STAMP)

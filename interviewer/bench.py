@@ -201,7 +201,7 @@ def measure_grading(store: Path, settings: Any, questions: int = 20, read_ahead:
     """
     from interviewer.embeddings import default_embedder
     from interviewer.grading import Grader
-    from interviewer.model_weight import UNMEASURED_WEIGHT
+    from interviewer.grading.model_weight import UNMEASURED_WEIGHT
     from interviewer.retrieval import HybridRetriever
     from interviewer.store import KnowledgeStore
 

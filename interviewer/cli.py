@@ -454,8 +454,16 @@ def _progress_callbacks(label: str):  # type: ignore[no-untyped-def]
 @eval_app.command("grading")
 def eval_grading_command(
     dataset: Annotated[
-        Path | None, typer.Option("--dataset", help="CSV: question, reference_answer, student_answer, score.")
+        list[Path] | None, typer.Option("--dataset", help="CSV: question, reference_answer, student_answer, score "
+                                        "(optional: question_id, kind, key_points). Repeat to pool several files.")
     ] = None,
+    pack_files: Annotated[
+        list[Path] | None, typer.Option("--pack", help="A pack file whose questions rows may name by question_id "
+                                        "(the installed packs are always looked in). Repeatable.")
+    ] = None,
+    no_verifier: Annotated[
+        bool, typer.Option("--no-verifier", help="Grade without the learned verifier (the rules check reversals).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     predictions: Annotated[
         Path | None, typer.Option("--predictions", help="Write every row back with predicted_score.")
@@ -477,9 +485,10 @@ def eval_grading_command(
     fit: Annotated[
         Path | None, typer.Option("--fit-calibration", help="Fit the score formula on this data; write it here.")
     ] = None,
-    no_misconceptions: Annotated[
+    no_pack_questions: Annotated[
         bool,
-        typer.Option("--no-misconceptions", help="Ignore the packs' misconceptions for rows naming a pack question."),
+        typer.Option("--no-pack-questions", help="Grade rows naming a pack question from their own columns only "
+                     "(by default they are graded as an interview grades that question)."),
     ] = False,
     holdout: Annotated[
         int | None,
@@ -499,36 +508,42 @@ def eval_grading_command(
         holdout_by_question,
         load_grading_dataset,
         sample,
-        with_pack_misconceptions,
+        with_pack_questions,
         write_predictions,
     )
     from interviewer.grading import Grader
-    from interviewer.llm import LlamaCppLLM
+    from interviewer.grading.verifier import default_verifier
+    from interviewer.packs import load_pack
     from interviewer.resources import builtin_eval_dir
 
     settings = state.settings(model_path=model)
-    path = dataset or builtin_eval_dir() / "grading-dev.csv"
+    paths = dataset or [builtin_eval_dir() / "grading-dev.csv"]
+    path = paths[0]
     skipped: list[SkippedRow] = []
-    cases = sample(load_grading_dataset(path, skipped), limit, seed)
-    if not no_misconceptions:
+    loaded_cases = []
+    for one in paths:
+        found: list[SkippedRow] = []
+        loaded_cases.extend(load_grading_dataset(one, found))
+        for row in found:
+            err.print(f"Skipped {one}:{row.line}: {row.reason}", markup=False)
+        skipped.extend(found)
+    cases = sample(loaded_cases, limit, seed)
+    if not no_pack_questions:
         questions = {q.id: q for loaded in _catalog(settings).packs for q in loaded.pack.questions}
-        cases = with_pack_misconceptions(cases, questions)
-    for row in skipped:
-        err.print(f"Skipped {path}:{row.line}: {row.reason}", markup=False)
+        for pack_file in pack_files or []:
+            questions.update({q.id: q for q in load_pack(pack_file).pack.questions})
+        cases = with_pack_questions(cases, questions)
     if with_model:
         _measure_model_weight(settings, model, cases, f"{path.name} ({len(cases)} rows, seed {seed})", seed, as_json,
                               weights_file or settings.data_dir / "model_weights.json" if write_calibration else None)
         return
-    llm = (
-        LlamaCppLLM(settings.model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed)
-        if with_model
-        else None
-    )
-    grader = Grader(embedder=default_embedder(), llm=llm, seed=settings.seed)
+    # `--with-model` returned above: the model's say is measured there; this path grades from evidence.
+    grader = Grader(embedder=default_embedder(), llm=None, seed=settings.seed,
+                    verifier=None if no_verifier else default_verifier())
     started = _time.perf_counter()
     display, progress = _progress_callbacks("grade")
     with display:
-        grades = grade_cases(grader, cases, use_model=with_model, on_progress=progress("Grading answers"),
+        grades = grade_cases(grader, cases, use_model=False, on_progress=progress("Grading answers"),
                              on_embed_progress=progress("Embedding answers"))
     report = evaluate_grades(cases, grades, _time.perf_counter() - started)
     if predictions is not None:
@@ -537,11 +552,11 @@ def eval_grading_command(
     payload["skipped_rows"] = [{"line": row.line, "reason": row.reason} for row in skipped]
     held = None
     if holdout is not None:
-        held, _held_grades = holdout_by_question(grader, cases, grades, folds=holdout, seed=seed,
-                                                 use_model=with_model)
+        held, _held_grades = holdout_by_question(grader, cases, grades, folds=holdout, seed=seed, use_model=False)
         payload["holdout_by_question"] = held.as_json()
     if fit is not None:
-        calibration = fit_calibrations(grader, cases, grades, seed=seed, fitted_on=path.name)
+        calibration = fit_calibrations(grader, cases, grades, seed=seed,
+                                       fitted_on=", ".join(one.name for one in paths))
         fit.write_text(calibration.model_dump_json(indent=2) + "\n", encoding="utf-8")
         payload["calibration_written"] = str(fit)
         payload["calibration_cross_validated"] = {
@@ -555,7 +570,8 @@ def eval_grading_command(
     out.print(
         f"rows {report.rows}  Pearson {metrics['pearson']:.3f}  Spearman {metrics['spearman']:.3f}  "
         f"QWK {metrics['qwk']:.3f}  RMSE {metrics['rmse']:.3f}  MAE {metrics['mae']:.3f}  "
-        f"({'evidence only' if report.evidence_only else 'with model verdicts'}, {report.seconds:.1f}s)",
+        f"({'evidence only' if report.evidence_only else 'with model verdicts'}, "
+        f"{'no verifier' if grader.verifier is None else grader.verifier.model_id}, {report.seconds:.1f}s)",
         markup=False,
     )
     for name, distribution in (("predicted", report.predicted_distribution), ("human", report.human_distribution)):
@@ -565,6 +581,15 @@ def eval_grading_command(
     out.print(f"  flagged injection attempts: {report.flagged}", markup=False)
     if skipped:
         out.print(f"  skipped rows: {len(skipped)} (listed on stderr)", markup=False)
+    if report.kinds:
+        kinds = report.kinds
+        out.print(
+            f"  strong answers {kinds['strong_answers']:.0f}: mean {kinds['strong_mean']:.2f}, under 2.5: "
+            f"{kinds['strong_under_2_5']:.0f}   wrong answers {kinds['wrong_answers']:.0f}: mean "
+            f"{kinds['wrong_mean']:.2f}, at 3 or more: {kinds['wrong_at_least_3']:.0f}   strong and wrong 2+ apart: "
+            f"{kinds['share_apart']:.0%} of {kinds['questions_with_both']:.0f} questions",
+            markup=False,
+        )
     if held is not None:
         figures = held.metrics
         out.print(
@@ -586,7 +611,7 @@ def _measure_model_weight(settings: Settings, model: Path | None, cases: list[An
     """`eval grading --with-model`: agreement without and with the model's verdicts, and the weight they earn."""
     from interviewer.embeddings import default_embedder
     from interviewer.eval_model_weight import measure_model_weight
-    from interviewer.model_weight import lookup_weight, weights_files, write_weight
+    from interviewer.grading.model_weight import lookup_weight, weights_files, write_weight
     from interviewer.wiring import build_llm
 
     llm = build_llm(settings, model)
@@ -630,7 +655,7 @@ def eval_follow_ups_command(
     from interviewer.embeddings import default_embedder
     from interviewer.errors import ModelError
     from interviewer.eval_follow_ups import measure_follow_ups, sample_questions
-    from interviewer.model_weight import MIN_FOLLOW_UP_ACCEPTANCE, model_key, write_weight
+    from interviewer.grading.model_weight import MIN_FOLLOW_UP_ACCEPTANCE, model_key, write_weight
     from interviewer.wiring import RetrieverOnFirstSearch, build_llm
 
     settings = state.settings()
@@ -677,12 +702,14 @@ def eval_pairs_command(
     from interviewer.embeddings import default_embedder
     from interviewer.eval_grading import PAIR_GAP, evaluate_pairs, load_answer_pairs
     from interviewer.grading import Grader
+    from interviewer.grading.verifier import default_verifier
     from interviewer.resources import builtin_eval_dir
 
     settings = state.settings()
     questions = {question.id: question for question in _catalog(settings).get(pack).pack.questions}
     pairs = load_answer_pairs(dataset or builtin_eval_dir() / "contradiction-pairs.csv", questions)
-    report = evaluate_pairs(Grader(embedder=default_embedder(), llm=None, seed=settings.seed), pairs)
+    report = evaluate_pairs(Grader(embedder=default_embedder(), llm=None, seed=settings.seed,
+                                   verifier=default_verifier()), pairs)
     if as_json:
         out.print_json(json.dumps(report.as_json()))
         return

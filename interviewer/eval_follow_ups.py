@@ -3,7 +3,7 @@
 For a sample of the built-in pack's questions, the candidate's answer states the first key point and misses the
 others; the model is asked, exactly as in an interview (same prompt, tools and review), for a follow-up about
 the heaviest missing point. A follow-up "passes" when the interview would show it instead of the authored probe.
-With `--write-calibration` the counts go into the per-model weights file (interviewer/model_weight.py), and an
+With `--write-calibration` the counts go into the per-model weights file (interviewer/grading/model_weight.py), and an
 interview asks the model for follow-ups only if enough of them passed.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from interviewer.agent.follow_up import write_follow_up
 from interviewer.agent.tools import ToolBox
 from interviewer.embeddings import Embedder
-from interviewer.model_weight import ModelWeight
+from interviewer.grading.model_weight import ModelWeight
 from interviewer.packs import Question
 
 

@@ -10,7 +10,7 @@ Calibration: the grader's per-key-point evidence (similarity and word overlap of
 once; a grid search over the coverage curve (slope, threshold, overlap weight) with a least-squares overall map
 picks the parameters with the best 5-fold cross-validated RMSE, and the figures reported are the held-out ones.
 Rows with no key points (reference-only questions) fit the separate `reference_only` map instead: non-negative
-least squares over the answer's match with the whole reference (interviewer/reference_match.py).
+least squares over the answer's match with the whole reference (interviewer/grading/reference_match.py).
 
 Held out by question (`holdout_by_question`): the questions are dealt into k folds; each fold's rows are graded
 with maps fitted on the other folds' rows only, so the pooled figures say what to expect on questions never seen.
@@ -32,11 +32,12 @@ import numpy as np
 from interviewer.embeddings import Embedder
 from interviewer.errors import DatasetError
 from interviewer.grading import REFERENCE_ONLY_TAG, Calibration, Grade, Grader
-from interviewer.guards import sanitise, split_sentences
+from interviewer.grading.evidence import AnswerEvidence
+from interviewer.grading.guards import sanitise, split_sentences
+from interviewer.grading.reference_match import FEATURES, ReferenceCalibration, match_reference
+from interviewer.grading.reference_match import texts_to_embed as reference_texts
+from interviewer.grading.score import cosine_coverage, score_answer, score_point
 from interviewer.packs import KeyPoint, Question
-from interviewer.reference_match import FEATURES, ReferenceCalibration, match_reference
-from interviewer.reference_match import texts_to_embed as reference_texts
-from interviewer.retrieval import tokenize
 
 REQUIRED_COLUMNS = ("question", "reference_answer", "student_answer", "score")
 ProgressCallback = Callable[[int, int], None]
@@ -105,14 +106,21 @@ def load_grading_dataset(path: Path, skipped: list[SkippedRow] | None = None) ->
     return cases
 
 
-def with_pack_misconceptions(cases: Sequence[GradingCase], questions: dict[str, Question]) -> list[GradingCase]:
-    """Rows naming a pack question (a question_id column, the same question text) are graded with that question's
-    misconceptions, as an interview would grade them."""
+def with_pack_questions(
+    cases: Sequence[GradingCase], questions: dict[str, Question], *, misconceptions_only: bool = False
+) -> list[GradingCase]:
+    """Rows naming a pack question (a question_id column and the same question text) are graded exactly as an
+    interview grades that question: its key points, weights and misconceptions. `misconceptions_only` keeps the
+    row's own key points and adds only the pack's misconceptions (the older behaviour, for comparison)."""
     enriched = []
     for case in cases:
         known = questions.get((case.row.get("question_id") or "").strip())
-        if known is not None and known.question == case.question.question and known.misconceptions:
-            case = replace(case, question=case.question.model_copy(update={"misconceptions": known.misconceptions}))
+        if known is not None and " ".join(known.question.split()) == " ".join(case.question.question.split()):
+            if misconceptions_only:
+                case = replace(case, question=case.question.model_copy(
+                    update={"misconceptions": known.misconceptions}))
+            else:
+                case = replace(case, question=known)
         enriched.append(case)
     return enriched
 
@@ -229,6 +237,42 @@ def agreement_metrics(gold: Sequence[float] | np.ndarray, predicted: Sequence[fl
     }
 
 
+# Kinds of answer an evaluation set may label (its `kind` column): a right, complete answer, and a confidently
+# wrong one (fluent, on topic, its claims reversed).
+STRONG_KINDS = frozenset({"strong", "right"})
+WRONG_KINDS = frozenset({"wrong", "reversed", "contradicting"})
+STRONG_FLOOR, WRONG_CEILING, APART = 2.5, 3.0, 2.0
+
+
+def kind_figures(cases: Sequence[GradingCase], predicted: Sequence[float]) -> dict[str, float] | None:
+    """For a set labelled by kind: strong answers under 2.5, wrong answers at 3 or more and their mean, and the
+    share of questions whose strong and wrong answers are at least 2 points apart. None without such labels."""
+    strong: dict[str, list[float]] = {}
+    wrong: dict[str, list[float]] = {}
+    for case, score in zip(cases, predicted, strict=True):
+        kind = (case.row.get("kind") or "").strip().lower()
+        if kind in STRONG_KINDS:
+            strong.setdefault(question_key(case), []).append(score)
+        elif kind in WRONG_KINDS:
+            wrong.setdefault(question_key(case), []).append(score)
+    if not strong and not wrong:
+        return None
+    strong_scores = [s for scores in strong.values() for s in scores]
+    wrong_scores = [s for scores in wrong.values() for s in scores]
+    both = [key for key in strong if key in wrong]
+    apart = [key for key in both if min(strong[key]) - max(wrong[key]) >= APART]
+    return {
+        "strong_answers": len(strong_scores),
+        "strong_mean": float(np.mean(strong_scores)) if strong_scores else float("nan"),
+        "strong_under_2_5": sum(1 for s in strong_scores if s < STRONG_FLOOR),
+        "wrong_answers": len(wrong_scores),
+        "wrong_mean": float(np.mean(wrong_scores)) if wrong_scores else float("nan"),
+        "wrong_at_least_3": sum(1 for s in wrong_scores if s >= WRONG_CEILING),
+        "questions_with_both": len(both),
+        "share_apart": len(apart) / len(both) if both else float("nan"),
+    }
+
+
 @dataclass
 class GradingEvalReport:
     rows: int
@@ -239,6 +283,8 @@ class GradingEvalReport:
     flagged: int
     evidence_only: bool
     seconds: float
+    kinds: dict[str, float] | None = None
+
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -250,6 +296,7 @@ class GradingEvalReport:
             "flagged_injections": self.flagged,
             "evidence_only": self.evidence_only,
             "seconds": round(self.seconds, 1),
+            **({"kinds": {k: round(v, 4) for k, v in self.kinds.items()}} if self.kinds else {}),
         }
 
 
@@ -282,6 +329,7 @@ def evaluate_grades(cases: Sequence[GradingCase], grades: Sequence[Grade], secon
         flagged=sum(1 for grade in grades if grade.flags),
         evidence_only=all(grade.evidence_only for grade in grades),
         seconds=seconds,
+        kinds=kind_figures(cases, predicted),
     )
 
 
@@ -306,53 +354,64 @@ def write_predictions(path: Path, cases: Sequence[GradingCase], grades: Sequence
 
 
 @dataclass
-class _Evidence:
-    """Per case: None for a guarded answer, else per key point (weight, best strength per overlap weight)."""
+class _FitData:
+    """The shipped evidence path's output for every usable row, flattened so a grid of curve parameters is
+    scored with array operations (the curve itself is grading.score.cosine_coverage, as in the grader)."""
 
-    weights: np.ndarray | None
-    similarity: list[np.ndarray]  # per key point: similarity of every span
-    overlap: list[np.ndarray]  # per key point: word overlap of every span
+    evidence: list[AnswerEvidence | None]  # per case; None for a guarded answer
+    similarity: np.ndarray  # every span of every key point of every usable case, concatenated
+    overlap: np.ndarray
+    starts: np.ndarray  # where each key point's spans start (for np.maximum.reduceat)
+    support: np.ndarray  # per key point: the verifier's best support probability (0 without a verifier)
+    reversal: np.ndarray  # per key point: the confidence of a contradiction found (0 for none)
+    weight: np.ndarray  # per key point
+    case_of_point: np.ndarray  # per key point: its case's index
+    usable: np.ndarray  # per case
 
 
-def _collect_evidence(grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade]) -> list[_Evidence]:
-    collected = []
-    for case, grade in zip(cases, grades, strict=True):
-        if grade.guard is not None:
-            collected.append(_Evidence(None, [], []))
+def _collect_evidence(grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade]) -> _FitData:
+    calibration = grader.calibration or Calibration()
+    evidence: list[AnswerEvidence | None] = []
+    similarity, overlap, starts, support, reversal, weight, case_of_point = [], [], [], [], [], [], []
+    offset = 0
+    for index, (case, grade) in enumerate(zip(cases, grades, strict=True)):
+        if grade.guard is not None or not case.question.key_points:
+            evidence.append(None)
             continue
-        sentences = list(sanitise(case.answer).sentences)
-        spans = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)]
-        points = case.question.key_points
-        vectors = grader.embedder.encode([p.statement for p in points] + spans)
-        similarities = vectors[: len(points)] @ vectors[len(points) :].T
-        overlaps = []
-        for point in points:
-            wanted = set(tokenize(point.statement))
-            overlaps.append(np.array([len(wanted & set(tokenize(s))) / max(1, len(wanted)) for s in spans]))
-        collected.append(_Evidence(np.array([p.weight for p in points]), list(similarities), overlaps))
-    return collected
+        found, _note = grader.evidence(case.question, sanitise(case.answer).sentences)
+        evidence.append(found)
+        for point, item in zip(case.question.key_points, found.key_points, strict=True):
+            result = score_point(item, calibration, len(found.sentences))
+            starts.append(offset)
+            similarity.append(item.similarity)
+            overlap.append(item.overlap)
+            offset += len(item.spans)
+            support.append(result.support or 0.0)
+            reversal.append(result.contradiction.confidence if result.contradiction else 0.0)
+            weight.append(point.weight)
+            case_of_point.append(index)
+    return _FitData(
+        evidence,
+        np.concatenate(similarity) if similarity else np.zeros(0),
+        np.concatenate(overlap) if overlap else np.zeros(0),
+        np.array(starts, dtype=int), np.array(support), np.array(reversal), np.array(weight, dtype=float),
+        np.array(case_of_point, dtype=int), np.array([item is not None for item in evidence], dtype=bool),
+    )
 
 
-def _best_strengths(evidence: Sequence[_Evidence], overlap_weight: float) -> list[np.ndarray | None]:
-    """Per case, each key point's best span strength (similarity + overlap_weight * overlap)."""
-    return [
-        None
-        if item.weights is None
-        else np.array(
-            [float(np.max(sim + overlap_weight * ov)) for sim, ov in zip(item.similarity, item.overlap, strict=True)]
-        )
-        for item in evidence
-    ]
-
-
-def _weighted_coverage(
-    evidence: Sequence[_Evidence], strengths: Sequence[np.ndarray | None], slope: float, threshold: float
-) -> np.ndarray:
-    values = np.full(len(evidence), np.nan)
-    for index, (item, strength) in enumerate(zip(evidence, strengths, strict=True)):
-        if item.weights is not None and strength is not None:
-            coverage = 1.0 / (1.0 + np.exp(-slope * (strength - threshold)))
-            values[index] = float(np.dot(item.weights, coverage) / item.weights.sum())
+def _weighted_coverage(data: _FitData, cases: int, slope: float, threshold: float, overlap_weight: float,
+                       support_weight: float) -> np.ndarray:
+    """Per case, weighted coverage as grading.score computes it before penalties; NaN for unusable cases."""
+    values = np.full(cases, np.nan)
+    if not len(data.starts):
+        return values
+    spans = cosine_coverage(data.similarity, data.overlap, slope=slope, threshold=threshold,
+                            overlap_weight=overlap_weight)
+    best = np.maximum.reduceat(spans, data.starts)
+    coverage = ((1 - support_weight) * best + support_weight * data.support) * (1.0 - data.reversal)
+    totals = np.bincount(data.case_of_point, weights=data.weight, minlength=cases)
+    covered = np.bincount(data.case_of_point, weights=data.weight * coverage, minlength=cases)
+    values[data.usable] = covered[data.usable] / totals[data.usable]
     return values
 
 
@@ -366,6 +425,38 @@ def _predict(coverage: np.ndarray, intercept: float, scale: float) -> np.ndarray
     return np.where(np.isnan(coverage), 0.0, np.clip(intercept + scale * np.nan_to_num(coverage), 0.0, 5.0))
 
 
+# Stage two: how much a wrong claim costs, and from what confidence it counts and caps.
+PENALTY_GRID = (0.5, 1.0, 1.5, 2.0, 2.5)
+CAP_CONFIDENCE_GRID = (0.6, 0.8, 0.95, 1.01)  # 1.01: never capped, penalties alone
+THRESHOLD_GRID = (0.5, 0.7, 0.9)
+
+
+def _fit_error_costs(data: _FitData, cases: Sequence[GradingCase], gold: np.ndarray,
+                     calibration: Calibration) -> tuple[Calibration, float]:
+    """Penalties, thresholds and cap by RMSE against the human scores, through grading.score.score_answer."""
+    best: tuple[float, Calibration] | None = None
+    usable = [i for i, item in enumerate(data.evidence) if item is not None]
+    for penalty in PENALTY_GRID:
+        for cap_confidence in CAP_CONFIDENCE_GRID:
+            for contradict_at in THRESHOLD_GRID:
+                for misconception_at in THRESHOLD_GRID:
+                    candidate = calibration.model_copy(update={
+                        "contradiction_penalty": penalty, "misconception_penalty": penalty,
+                        "cap_confidence": cap_confidence, "contradict_at": contradict_at,
+                        "misconception_at": misconception_at})
+                    predicted = np.zeros(len(cases))
+                    for i in usable:
+                        found = data.evidence[i]
+                        assert found is not None
+                        predicted[i] = score_answer(found, [p.weight for p in cases[i].question.key_points],
+                                                    candidate).overall
+                    rmse = float(np.sqrt(np.mean((predicted - gold) ** 2)))
+                    if best is None or rmse < best[0]:
+                        best = (rmse, candidate)
+    assert best is not None
+    return best[1], best[0]
+
+
 def fit_calibration(
     grader: Grader,
     cases: Sequence[GradingCase],
@@ -375,45 +466,55 @@ def fit_calibration(
     seed: int = 0,
     fitted_on: str = "",
 ) -> Calibration:
-    """Grid-search the coverage curve, least-squares the overall map; choose by cross-validated RMSE."""
-    evidence = _collect_evidence(grader, cases, grades)
+    """Grid-search the coverage curve and the verifier's share, least-squares the overall map (chosen by
+    cross-validated RMSE); then the cost of wrong claims (by RMSE, through the grader's own score function)."""
+    data = _collect_evidence(grader, cases, grades)
+    has_verifier = bool(data.support.any())
     gold = np.array([case.human_score for case in cases])
     order = np.random.default_rng(seed).permutation(len(cases))
     fold_of = np.empty(len(cases), dtype=int)
     fold_of[order] = np.arange(len(cases)) % folds
-    best: tuple[float, tuple[float, float, float], np.ndarray] | None = None
+    best: tuple[float, tuple[float, float, float, float], np.ndarray] | None = None
     # Word overlap is capped at the weight of similarity: beyond it (CV Pearson 0.831 at 4.0 against 0.804 at 1.0)
     # the score would reward a list of the right keywords more than an explanation in other words.
-    for overlap_weight in (0.0, 0.25, 0.5, 0.75, 1.0):
-        strengths = _best_strengths(evidence, overlap_weight)
-        for slope in (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0):
-            for threshold in np.arange(0.3, 2.5, 0.1):
-                coverage = _weighted_coverage(evidence, strengths, slope, float(threshold))
-                held_out = np.zeros(len(cases))
-                for fold in range(folds):
-                    train = (fold_of != fold) & ~np.isnan(coverage)
-                    intercept, scale = _fit_line(coverage[train], gold[train])
-                    test = fold_of == fold
-                    held_out[test] = _predict(coverage[test], intercept, scale)
-                rmse = float(np.sqrt(np.mean((held_out - gold) ** 2)))
-                if best is None or rmse < best[0]:
-                    best = (rmse, (slope, float(threshold), overlap_weight), held_out)
+    for support_weight in ((0.0, 0.25, 0.5, 0.75, 1.0) if has_verifier else (0.0,)):
+        for overlap_weight in (0.0, 0.25, 0.5, 0.75, 1.0):
+            for slope in (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0):
+                for threshold in np.arange(0.3, 2.5, 0.1):
+                    coverage = _weighted_coverage(data, len(cases), slope, float(threshold), overlap_weight,
+                                                  support_weight)
+                    held_out = np.zeros(len(cases))
+                    for fold in range(folds):
+                        train = (fold_of != fold) & ~np.isnan(coverage)
+                        intercept, scale = _fit_line(coverage[train], gold[train])
+                        test = fold_of == fold
+                        held_out[test] = _predict(coverage[test], intercept, scale)
+                    rmse = float(np.sqrt(np.mean((held_out - gold) ** 2)))
+                    if best is None or rmse < best[0]:
+                        best = (rmse, (slope, float(threshold), overlap_weight, support_weight), held_out)
     assert best is not None
-    _, (slope, threshold, overlap_weight), held_out = best
-    coverage = _weighted_coverage(evidence, _best_strengths(evidence, overlap_weight), slope, threshold)
+    _, (slope, threshold, overlap_weight, support_weight), held_out = best
+    coverage = _weighted_coverage(data, len(cases), slope, threshold, overlap_weight, support_weight)
     usable = ~np.isnan(coverage)
     intercept, scale = _fit_line(coverage[usable], gold[usable])
     cv = agreement_metrics(gold, held_out)
-    return Calibration(
+    current = grader.calibration or Calibration()
+    fitted = current.model_copy(update=dict(
         version=f"fit-{len(cases)}rows-{seed}",
         slope=slope,
         threshold=round(threshold, 3),
         overlap_weight=overlap_weight,
+        support_weight=support_weight,
         intercept=round(intercept, 4),
         scale=round(scale, 4),
         fitted_on=fitted_on,
-        fit_figures={f"cv_{name}": round(value, 4) for name, value in cv.items()},
-    )
+        verifier_version=next((e.verifier_id for e in data.evidence if e is not None), None),
+    ))
+    fit_figures = {f"cv_{name}": round(value, 4) for name, value in cv.items()}
+    if has_verifier or any(e is not None and e.misconceptions for e in data.evidence):
+        fitted, rmse = _fit_error_costs(data, cases, gold, fitted)
+        fit_figures["with_error_costs_rmse"] = round(rmse, 4)
+    return fitted.model_copy(update={"fit_figures": fit_figures})
 
 
 def _is_reference_only(case: GradingCase) -> bool:

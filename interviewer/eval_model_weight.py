@@ -21,8 +21,8 @@ from interviewer.embeddings import Embedder
 from interviewer.errors import ModelError
 from interviewer.eval_grading import GradingCase, PrecomputedEmbedder, agreement_metrics, texts_to_embed
 from interviewer.grading import Grade, Grader
+from interviewer.grading.model_weight import WEIGHT_GRID, ModelWeight, best_weight, model_key
 from interviewer.llm import CallStats, ModelOutputError, StructuredLLM
-from interviewer.model_weight import WEIGHT_GRID, ModelWeight, best_weight, model_key
 
 ProgressCallback = Callable[[int, int], None]
 

@@ -100,6 +100,7 @@ class ChatModelOnFirstUse:
 def build_grader(settings: Settings, model: Path | None, use_model: bool, note: Note = _ignore) -> Any:
     from interviewer.embeddings import default_embedder
     from interviewer.grading import Grader
+    from interviewer.grading.verifier import default_verifier
 
     embedder = default_embedder()
     missing_store = store_status(settings)
@@ -107,7 +108,8 @@ def build_grader(settings: Settings, model: Path | None, use_model: bool, note: 
         note(f"Note: grading without citations (Knowledge store problem: {missing_store})")
     retriever = None if missing_store is not None else RetrieverOnFirstSearch(settings, note)
     llm = build_llm(settings, model) if use_model else None
-    return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed, data_dir=settings.data_dir)
+    return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed, data_dir=settings.data_dir,
+                  verifier=default_verifier())
 
 
 def open_interview(
@@ -140,7 +142,7 @@ def open_interview(
             grader.llm = None
         elif hasattr(grader.llm, "chat_model"):
             chat_model = ChatModelOnFirstUse(grader.llm)
-            from interviewer.model_weight import follow_ups_worth_asking, weights_files
+            from interviewer.grading.model_weight import follow_ups_worth_asking, weights_files
 
             # Keyed by the GGUF file, so looked up at once; a server's id would cost a request before question 1.
             if hasattr(grader.llm, "resolved_path"):

@@ -173,3 +173,25 @@ def make_fake_chat_model(*responses: object):  # type: ignore[no-untyped-def]
             return ChatResult(generations=[ChatGeneration(message=response)])
 
     return FakeChatModel(script=list(responses), calls=[])
+
+
+class FakeVerifier:
+    """A scripted verifier: `readings` maps (statement, sentence) to (support, contradict, neutral); any other
+    pair reads as not addressed. `calls` keeps every batch judged; `fail` makes the next call raise it."""
+
+    model_id = "verifier:fake"
+
+    def __init__(self, readings: dict[tuple[str, str], tuple[float, float, float]] | None = None) -> None:
+        self.readings = dict(readings or {})
+        self.calls: list[list[tuple[str, str]]] = []
+        self.fail: Exception | None = None
+        self.warmed = 0
+
+    def warm(self) -> None:
+        self.warmed += 1
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        self.calls.append(list(pairs))
+        if self.fail is not None:
+            raise self.fail
+        return np.array([self.readings.get(pair, (0.05, 0.05, 0.9)) for pair in pairs], dtype=np.float32)

@@ -5,8 +5,8 @@ question. The program decides whether that question is used: it must be a questi
 key point, meaning the MiniLM cosine to that point's statement is at least ABOUT_THRESHOLD and higher than to any
 other key point of the question; and it must not give the point away (under GIVEAWAY_SHARE of the point's own
 distinctive words); like any model prose it must be grounded in the question's material or what the tools found,
-and contradict no key point (interviewer/model_text.py). Otherwise the key point's authored probe is asked. A model
-that calls no tool, a wrong tool, or writes nonsense only ever costs the nicer wording.
+and contradict no key point (interviewer/grading/model_text.py). Otherwise the key point's authored probe is
+asked. A model that calls no tool, a wrong tool, or writes nonsense only ever costs the nicer wording.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import numpy as np
 from interviewer.agent.state import event
 from interviewer.agent.tools import ToolBox
 from interviewer.embeddings import Embedder
-from interviewer.grading import escape_untrusted, load_prompt
-from interviewer.guards import injection_flags
-from interviewer.model_text import review_model_prose
+from interviewer.grading.guards import injection_flags
+from interviewer.grading.model_text import review_model_prose
 from interviewer.packs import KeyPoint, Question
+from interviewer.prompts import escape_untrusted, load_prompt
 from interviewer.retrieval import tokenize
 
 # Measured on the built-in pack with MiniLM (benchmarks/follow_up_bench.py), using the authored probes as stand-ins

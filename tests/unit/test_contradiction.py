@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.contradiction import find_contradiction
+from interviewer.grading.contradiction import find_contradiction
 
 SCALING = ("Dot-product variance grows with d_k, so unscaled logits saturate the softmax and shrink gradients; "
            "scaling restores unit variance.")

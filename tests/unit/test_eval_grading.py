@@ -22,7 +22,7 @@ from interviewer.eval_grading import (
     write_predictions,
 )
 from interviewer.grading import REFERENCE_ONLY_TAG, Calibration, Grader
-from interviewer.reference_match import FEATURES, ReferenceCalibration
+from interviewer.grading.reference_match import FEATURES, ReferenceCalibration
 from tests.fakes import BagOfWordsEmbedder
 
 REFERENCE = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from interviewer.model_weight import (
+from interviewer.grading.model_weight import (
     MIN_FOLLOW_UP_TRIALS,
     UNMEASURED_WEIGHT,
     ModelWeight,

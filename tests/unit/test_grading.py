@@ -6,17 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.grading import (
-    Calibration,
-    Grader,
-    build_messages,
-    escape_untrusted,
-    load_prompt,
-    quote_in_answer,
-)
-from interviewer.guards import check_non_answer, sanitise
+from interviewer.grading import Calibration, Grader, build_messages
+from interviewer.grading.evidence import quote_in_answer
+from interviewer.grading.guards import check_non_answer, sanitise
 from interviewer.llm import LlamaCppLLM, ModelOutputError, ModelUnavailableError
 from interviewer.packs import load_pack
+from interviewer.prompts import escape_untrusted, load_prompt
 from tests.conftest import FIXTURES
 from tests.fakes import BagOfWordsEmbedder, FakeLlama, FakeLLM
 

@@ -12,7 +12,7 @@ import pytest
 
 from interviewer.eval_grading import load_grading_dataset
 from interviewer.grading import Calibration, Grader, corpus_vocabulary, english_vocabulary
-from interviewer.guards import check_non_answer, content_words, looks_like_code_or_formula, recognisable
+from interviewer.grading.guards import check_non_answer, content_words, looks_like_code_or_formula, recognisable
 from interviewer.packs import KeyPoint, Question
 from tests.conftest import REPO_ROOT
 from tests.fakes import BagOfWordsEmbedder

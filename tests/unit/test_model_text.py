@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from interviewer.grading import Calibration, Grader
-from interviewer.model_text import (
+from interviewer.grading.model_text import (
     GROUNDED_SHARE,
     contradicts_key_point,
     grounded_share,

@@ -9,7 +9,7 @@ import pytest
 from interviewer.eval_grading import GradingCase
 from interviewer.eval_model_weight import measure_model_weight
 from interviewer.grading import Calibration, Grader
-from interviewer.model_weight import (
+from interviewer.grading.model_weight import (
     UNMEASURED_WEIGHT,
     ModelWeight,
     best_weight,

@@ -4,7 +4,7 @@ A dataset that gives only a reference answer (no key points) gets key points cut
 and a one-line reference ("To simulate the behaviour of portions of the desired software product.") cut into
 pieces is a poor rubric: a right answer in other words matches no piece well. Such questions are scored from the
 answer's match with the reference as a whole instead, by a separately fitted linear map (the `reference_only`
-part of grading_calibration.json). The measures, each after leaving out the words of the question itself (a
+part of grading/calibration.json). The measures, each after leaving out the words of the question itself (a
 student repeating the question shows nothing; "question demoting" in the short-answer grading literature):
 
 - `similarity`: MiniLM cosine between the answer's remaining content words and the reference's;

@@ -10,7 +10,7 @@ feedback built from evidence:
 - grounded: at least GROUNDED_SHARE of its content words occur in the question, its reference answer, its key
   points or the reference material retrieved for it (words compared by their first five letters, so "encode"
   meets "encoder"; the words any advice uses, such as "explain" or "example", are not counted);
-- consistent: no sentence reverses a key point (interviewer/contradiction.py), and no sentence puts a named
+- consistent: no sentence reverses a key point (interviewer/grading/contradiction.py), and no sentence puts a named
   example under the other role of a pair than the key points do ("LLaMA" among encoder-only models when a key
   point names it decoder-only).
 """
@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from interviewer.contradiction import ROLE_PAIRS, find_contradiction
-from interviewer.guards import split_sentences
+from interviewer.grading.contradiction import ROLE_PAIRS, find_contradiction
+from interviewer.grading.guards import split_sentences
 from interviewer.packs import KeyPoint, Question
 
 # Measured on nothing larger than the examples in tests/unit/test_model_text.py: advice that restates the rubric

