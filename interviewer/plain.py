@@ -18,6 +18,7 @@ from rich.console import Console
 
 from interviewer.agent.session import InterviewSession, Step
 from interviewer.agent.state import Action, Event, Turn
+from interviewer.grading.explain import error_explanations
 
 # Terminal control sequences and control characters: an answer quoted back must not be able to clear the screen,
 # retitle the window or fake output.
@@ -46,6 +47,10 @@ def format_grade(grade: dict[str, Any]) -> list[str]:
         lines.append(f"  {MARKS.get(point['status'], point['status'])}  {point['statement']}")
         if point.get("evidence_quote"):
             lines.append(f'           "{point["evidence_quote"]}"')
+    errors = error_explanations(grade)
+    if errors:
+        lines.append("Wrong claims:")
+        lines.extend(f"  - {line}" for line in errors)
     lines.extend(f"  - {advice}" for advice in grade.get("advice", []))
     if grade.get("citations"):
         lines.append("References: " + "; ".join(

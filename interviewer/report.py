@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from interviewer.grading.explain import error_explanations
 from interviewer.packs import Pack, Question
 
 # Terminal control sequences and control characters other than newline and tab, as the plain mode strips them.
@@ -100,6 +101,8 @@ class QuestionEntry(BaseModel):
     criteria: list[CriterionResult] = Field(default_factory=list, description="Per-criterion scores.")
     key_points: list[KeyPointResult] = Field(default_factory=list, description="Key points with their status.")
     advice: list[str] = Field(default_factory=list, description="What to do next, from the grade.")
+    errors: list[str] = Field(default_factory=list, description="Each wrong claim: the answer's sentence, what is "
+                              "true, and how sure the grader is.")
     flags: list[str] = Field(default_factory=list, description="Warnings such as prompt-injection.")
     hints: int = Field(default=0, description="Hints taken over the question and its follow-ups.")
     hint_penalty: float = Field(default=0.0, description="Points taken off the score for hints.")
@@ -286,6 +289,7 @@ def _question_entry(attempts: list[dict[str, Any]], pack: Pack | None) -> Questi
         criteria=criteria,
         key_points=key_points,
         advice=[str(item) for item in grade.get("advice") or []],
+        errors=error_explanations(grade),
         flags=[str(item) for item in grade.get("flags") or []],
         hints=sum(int(attempt.get("hints") or 0) for attempt in attempts),
         hint_penalty=float(grade.get("hint_penalty") or 0.0),
@@ -539,6 +543,8 @@ def render_markdown(report: SessionReport) -> str:
                 source = " (from a follow-up)" if point.from_follow_up else ""
                 out.append(f"- **{point.status}**: {_md(point.statement)}{quote}{source}")
             out.append("")
+        if entry.errors:
+            out += ["Wrong claims:", ""] + [f"- {_md(item)}" for item in entry.errors] + [""]
         if entry.advice:
             out += ["Advice:", ""] + [f"- {_md(item)}" for item in entry.advice] + [""]
         if entry.reference_answer:
@@ -668,6 +674,9 @@ def render_html(report: SessionReport) -> str:
                     f"{_e(point.statement)}{quote}{source}</li>"
                 )
             out.append("</ul>")
+        if entry.errors:
+            out.append('<p>Wrong claims:</p><ul class="errors">'
+                       + "".join(f"<li>{_e(item)}</li>" for item in entry.errors) + "</ul>")
         if entry.advice:
             out.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in entry.advice) + "</ul>")
         if entry.reference_answer:

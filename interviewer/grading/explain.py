@@ -6,7 +6,8 @@ why it is wrong), and how sure the evidence is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from interviewer.grading.calibration import Calibration
 from interviewer.grading.grade import (
@@ -53,14 +54,39 @@ def sureness(confidence: float | None) -> str:
     return f"verifier {confidence:.0%} sure"
 
 
+def contradiction_text(quote: str | None, statement: str, how: str | None, confidence: float | None) -> str:
+    return (f'Contradicted: you said "{quote}", but the key point states: {statement} '
+            f"({how or 'reversed'}; {sureness(confidence)})")
+
+
+def misconception_text(quote: str, claim: str, why: str, confidence: float | None) -> str:
+    return f'Misconception: you said "{quote}", which states the wrong claim "{claim}". {why} ({sureness(confidence)})'
+
+
 def describe_contradiction(verdict: KeyPointVerdict) -> str:
-    return (f'Contradicted: you said "{verdict.evidence_quote}", but the key point states: {verdict.statement} '
-            f"({verdict.contradiction or 'reversed'}; {sureness(verdict.contradiction_confidence)})")
+    return contradiction_text(verdict.evidence_quote, verdict.statement, verdict.contradiction,
+                              verdict.contradiction_confidence)
 
 
 def describe_misconception(hit: MisconceptionHit) -> str:
-    return (f'Misconception: you said "{hit.quote}", which states the wrong claim "{hit.claim}". {hit.why} '
-            f"({sureness(hit.confidence)})")
+    return misconception_text(hit.quote, hit.claim, hit.why, hit.confidence)
+
+
+def error_explanations(grade: Mapping[str, Any]) -> list[str]:
+    """Every wrong claim of a stored grade (a Grade's JSON, as history and transcripts keep it), explained.
+
+    Read leniently: a grade stored before confidences were recorded still explains itself."""
+    lines = [
+        contradiction_text(point.get("evidence_quote"), str(point.get("statement", "")), point.get("contradiction"),
+                           point.get("contradiction_confidence"))
+        for point in grade.get("key_points") or [] if point.get("status") == "contradicted"
+    ]
+    lines += [
+        misconception_text(str(hit.get("quote", "")), str(hit.get("claim", "")), str(hit.get("why", "")),
+                           hit.get("confidence"))
+        for hit in grade.get("misconceptions") or []
+    ]
+    return lines
 
 
 def assemble_grade(

@@ -17,6 +17,7 @@ Run time on 2 cores: see the card's `training_seconds`. Torch and transformers a
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import logging
@@ -190,7 +191,8 @@ def _metrics(gold: Sequence[int], predicted: Sequence[int]) -> dict[str, float]:
     return figures
 
 
-def train(settings: TrainingSettings, data: Path, out_model: Path, out_card: Path, log: Any = print) -> dict[str, Any]:
+def train(settings: TrainingSettings, data: Path, out_model: Path, out_card: Path, log: Any = None) -> dict[str, Any]:
+    log = log or functools.partial(print, flush=True)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForSequenceClassification

@@ -25,7 +25,10 @@ def test_a_contradicted_point_and_a_misconception_are_shown_with_why() -> None:
     assert wrong is not None
     assert "scaling is only there to save compute [/b]" in wrong.plain
     assert "why: It keeps the softmax unsaturated." in wrong.plain
-    assert "✘ misconception  Scaling only saves compute." in compact(grade).plain
+    transcript = compact(grade).plain  # the transcript explains a wrong claim as the feedback screen does
+    assert 'the wrong claim "Scaling only saves compute."' in transcript
+    assert "scaling is only there to save compute [/b]" in transcript
+    assert "It keeps the softmax unsaturated." in transcript
 
 
 def test_quotes_are_highlighted_in_the_answer_by_what_they_show() -> None:

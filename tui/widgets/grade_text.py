@@ -11,6 +11,8 @@ from typing import Any
 
 from rich.text import Text
 
+from interviewer.grading.explain import error_explanations, sureness
+
 STATUS_STYLES = {
     "covered": "bold green",
     "partly": "bold yellow",
@@ -66,7 +68,8 @@ def key_point_lines(points: Iterable[dict[str, Any]], with_quotes: bool = True) 
             text.append("”", style="dim")
         if with_quotes and status == "contradicted" and point.get("contradiction"):
             text.append("\n               ", style="dim")
-            text.append("reversed: " + str(point["contradiction"]), style="magenta")
+            text.append(f"reversed: {point['contradiction']} ({sureness(point.get('contradiction_confidence'))})",
+                        style="magenta")
     return text
 
 
@@ -85,6 +88,7 @@ def misconception_lines(grade: dict[str, Any]) -> Text | None:
         text.append(str(hit.get("claim", "")))
         text.append("\n   why: ", style="dim")
         text.append(str(hit.get("why", "")))
+        text.append(f"\n   {sureness(hit.get('confidence'))}", style="dim")
     return text
 
 
@@ -98,10 +102,10 @@ def compact(grade: dict[str, Any]) -> Text:
     if grade.get("key_points") and not grade.get("guard"):
         text.append("\n")
         text.append_text(key_point_lines(grade["key_points"], with_quotes=False))
-    for hit in grade.get("misconceptions") or []:
+    for line in error_explanations(grade):  # each wrong claim with the sentence, what is true, and how sure
         text.append("\n")
-        text.append("✘ misconception  ", style="bold red")
-        text.append(str(hit.get("claim", "")))
+        text.append("✘ ", style="bold red")
+        text.append(line)
     return text
 
 
