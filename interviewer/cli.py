@@ -860,6 +860,11 @@ def history_command(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="With --disputes --csv: write to this file instead of stdout.")
     ] = None,
+    verifier_pairs_file: Annotated[
+        Path | None, typer.Option("--verifier-pairs", help="With --disputes: write the verifier training pairs "
+                                  "your disputes of 'wrong' verdicts propose (JSON Lines, to review and add to "
+                                  "knowledge/verifier/pairs.jsonl).")
+    ] = None,
 ) -> None:
     """List past sessions with their questions, answers and grades (with --disputes: the grades you disputed)."""
     if (as_csv or out_file is not None) and not disputes:
@@ -868,6 +873,11 @@ def history_command(
         raise InterviewerError("choose one of --csv and --json", "Two output formats")
     if out_file is not None and not as_csv:
         raise InterviewerError("--out writes the CSV; add --csv", "Unexpected option")
+    if verifier_pairs_file is not None and not disputes:
+        raise InterviewerError("--verifier-pairs applies to --disputes", "Unexpected option")
+    if verifier_pairs_file is not None:
+        _write_verifier_pairs(verifier_pairs_file)
+        return
     if disputes:
         _print_disputes(as_json=as_json, as_csv=as_csv, out_file=out_file)
         return
@@ -891,6 +901,24 @@ def history_command(
             step = f"  ({attempt['turn']})" if attempt.get("turn") else ""
             out.print(f"    {score}  {attempt['topic']:<16} {attempt['question_id']}{step}", markup=False)
     _print_topic_trends(sessions)
+
+
+def _write_verifier_pairs(target: Path) -> None:
+    from interviewer.disputes import verifier_pairs
+    from interviewer.history import History
+
+    history = History(state.settings().history_path)
+    try:
+        pairs = verifier_pairs(history.disputes())
+    finally:
+        history.close()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join(json.dumps(pair, ensure_ascii=False) + "\n" for pair in pairs), encoding="utf-8")
+    except OSError as exc:
+        raise InterviewerError(f"cannot write {target}: {exc}", "Cannot write the pairs") from exc
+    out.print(f"{len(pairs)} verifier pair(s) proposed by your disputes written to {target}; review the labels, "
+              "then add them to knowledge/verifier/pairs.jsonl and run `make verifier`.", markup=False)
 
 
 def _print_disputes(*, as_json: bool, as_csv: bool, out_file: Path | None) -> None:

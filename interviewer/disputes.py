@@ -94,3 +94,35 @@ def write_grading_csv(rows: Iterable[dict[str, str]], handle: TextIO) -> None:
     writer = csv.DictWriter(handle, fieldnames=GRADING_CSV_COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
+
+
+# A dispute says the grade was wrong by at least this much upwards: then each "wrong" verdict it carried was likely
+# a false alarm, and the sentence it quoted is a training example of what the statement does not rule out.
+DISPUTED_ERROR_MARGIN = 1.5
+
+
+def verifier_pairs(disputes: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """Verifier training pairs proposed by disputes (knowledge/verifier/pairs.jsonl lines), to review first.
+
+    A disputed grade that found a wrong claim, where the candidate's fair score is well above the grade, gives
+    the sentence it quoted against the statement: for a contradicted key point labelled `support` (the candidate
+    says the sentence makes the point), for a misconception labelled `contradict` (the sentence denies the wrong
+    claim rather than stating it). A reviewer may relabel a pair as neutral before adding it."""
+    pairs = []
+    for dispute in disputes:
+        grade = dispute.get("grade") or {}
+        given, fair = dispute.get("overall"), dispute.get("dispute_score")
+        if given is None or fair is None or float(fair) - float(given) < DISPUTED_ERROR_MARGIN:
+            continue
+        group = f"dispute/{dispute['pack']}/{dispute['question_id']}"
+        source = f"dispute/{dispute['session_id']}/{dispute['turn']}"
+        for point in grade.get("key_points") or []:
+            if point.get("status") == "contradicted" and point.get("evidence_quote"):
+                pairs.append({"statement": str(point["statement"]), "sentence": str(point["evidence_quote"]),
+                              "label": "support", "how": "disputed", "group": group,
+                              "source": f"{source}/kp:{point.get('key_point_id', '')}"})
+        for index, hit in enumerate(grade.get("misconceptions") or []):
+            if hit.get("quote"):
+                pairs.append({"statement": str(hit["claim"]), "sentence": str(hit["quote"]), "label": "contradict",
+                              "how": "disputed", "group": group, "source": f"{source}/mc:{index}"})
+    return pairs

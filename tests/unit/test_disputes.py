@@ -288,3 +288,22 @@ def test_an_uninstalled_pack_is_skipped_on_stderr(tmp_path: Path, pack: Pack) ->
 )
 def test_export_options_out_of_place_are_refused(args: tuple[str, ...]) -> None:
     assert run(*args)[0] == 1
+
+
+def test_a_disputed_wrong_verdict_proposes_verifier_pairs() -> None:
+    from interviewer.disputes import verifier_pairs
+
+    grade = {"key_points": [
+        {"key_point_id": "frozen", "statement": "LoRA freezes the base weights.", "status": "contradicted",
+         "evidence_quote": "LoRA does not touch the pretrained weights at all."},
+        {"key_point_id": "rank", "statement": "The update is low-rank.", "status": "covered",
+         "evidence_quote": "It learns a rank-8 update."}],
+        "misconceptions": [{"claim": "LoRA updates all weights.", "why": "...",
+                            "quote": "Unlike full fine-tuning, it never updates all weights."}]}
+    dispute = {"session_id": "s1", "turn": "q1", "pack": "genai-core", "question_id": "lora", "overall": 1.5,
+               "dispute_score": 4.5, "grade": grade}
+    pairs = verifier_pairs([dispute, {**dispute, "dispute_score": 2.0}, {**dispute, "grade": None}])
+    assert [(p["statement"], p["label"]) for p in pairs] == [
+        ("LoRA freezes the base weights.", "support"), ("LoRA updates all weights.", "contradict")]
+    assert pairs[0]["sentence"] == "LoRA does not touch the pretrained weights at all."
+    assert all(p["group"] == "dispute/genai-core/lora" and p["how"] == "disputed" for p in pairs)
