@@ -272,8 +272,9 @@ from interviewer.store import KnowledgeStore
 from interviewer.bench import benchmark_questions
 question = benchmark_questions(1)[0]
 embedder = default_embedder()
-grader = Grader(embedder=embedder, retriever=HybridRetriever(KnowledgeStore.open_for_query(Path(sys.argv[1]),
-                embedder), embedder), llm=None, verifier=default_verifier())
+retriever = None if sys.argv[1] == "-" else HybridRetriever(KnowledgeStore.open_for_query(Path(sys.argv[1]),
+                                                                                         embedder), embedder)
+grader = Grader(embedder=embedder, retriever=retriever, llm=None, verifier=default_verifier())
 grader.prepare(question)
 prepared = time.perf_counter()
 grade = grader.grade(question, " ".join(question.reference_answer.split()[:80]))
@@ -283,11 +284,12 @@ print(json.dumps({"prepare_ms": (prepared - started) * 1000, "first_grade_ms": (
 """
 
 
-def measure_first_grade(store: Path) -> dict[str, Any]:
+def measure_first_grade(store: Path | None) -> dict[str, Any]:
     """The first grade of a session in a new process (as after `interviewer` starts): models are loaded while
-    the question is read (`Grader.prepare`), then the answer is graded; the second figure is the wait."""
-    result = subprocess.run([sys.executable, "-c", FIRST_GRADE_SCRIPT, str(store)], capture_output=True, text=True,
-                            timeout=300, check=False)
+    the question is read (`Grader.prepare`), then the answer is graded; the second figure is the wait. Without a
+    store (None) no references are looked up."""
+    result = subprocess.run([sys.executable, "-c", FIRST_GRADE_SCRIPT, str(store) if store else "-"],
+                            capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         return {"unavailable": (result.stderr.strip().splitlines() or ["failed"])[-1]}
     figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])

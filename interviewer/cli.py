@@ -696,6 +696,9 @@ def eval_pairs_command(
         typer.Option("--dataset", help="CSV: question_id, right_answer, contradicting_answer, what_is_reversed."),
     ] = None,
     pack: Annotated[str, typer.Option("--pack", help="The pack the question ids belong to.")] = "genai-core",
+    no_verifier: Annotated[
+        bool, typer.Option("--no-verifier", help="Grade without the learned verifier (the rules check reversals).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Grade right answers and answers that reverse them: their means and how often they are 2 points apart."""
@@ -709,7 +712,7 @@ def eval_pairs_command(
     questions = {question.id: question for question in _catalog(settings).get(pack).pack.questions}
     pairs = load_answer_pairs(dataset or builtin_eval_dir() / "contradiction-pairs.csv", questions)
     report = evaluate_pairs(Grader(embedder=default_embedder(), llm=None, seed=settings.seed,
-                                   verifier=default_verifier()), pairs)
+                                   verifier=None if no_verifier else default_verifier()), pairs)
     if as_json:
         out.print_json(json.dumps(report.as_json()))
         return

@@ -33,10 +33,11 @@ from interviewer.embeddings import Embedder
 from interviewer.errors import DatasetError
 from interviewer.grading import REFERENCE_ONLY_TAG, Calibration, Grade, Grader
 from interviewer.grading.evidence import AnswerEvidence
+from interviewer.grading.evidence import texts_to_embed as evidence_texts
 from interviewer.grading.guards import sanitise, split_sentences
 from interviewer.grading.reference_match import FEATURES, ReferenceCalibration, match_reference
 from interviewer.grading.reference_match import texts_to_embed as reference_texts
-from interviewer.grading.score import cosine_coverage, score_answer, score_point
+from interviewer.grading.score import cosine_coverage, score_answer, score_point, soft_misconception_of
 from interviewer.packs import KeyPoint, Question
 
 REQUIRED_COLUMNS = ("question", "reference_answer", "student_answer", "score")
@@ -197,16 +198,19 @@ class PrecomputedEmbedder:
 
 
 def texts_to_embed(cases: Sequence[GradingCase]) -> list[str]:
-    """Every key point and answer span the grader will ask the embedder for (mirrors gather_evidence)."""
+    """Every text the grader will ask the embedder for (the evidence path's own list, per case)."""
     texts: list[str] = []
     for case in cases:
-        sentences = sanitise(case.answer).sentences
-        texts.extend(point.statement for point in case.question.key_points)
-        texts.extend(m.claim for m in case.question.misconceptions)
-        texts.extend(sentences)
-        texts.extend(f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False))
-        if REFERENCE_ONLY_TAG in case.question.tags:
-            texts.extend(reference_texts(case.question.question, case.question.reference_answer, sentences))
+        texts.extend(_case_texts(case.question, case.answer))
+    return texts
+
+
+def _case_texts(question: Question, answer: str) -> list[str]:
+    sentences = sanitise(answer).sentences
+    statements = [point.statement for point in question.key_points] + [m.claim for m in question.misconceptions]
+    texts = evidence_texts(statements, sentences)
+    if REFERENCE_ONLY_TAG in question.tags:
+        texts.extend(reference_texts(question.question, question.reference_answer, sentences))
     return texts
 
 
@@ -367,12 +371,15 @@ class _FitData:
     weight: np.ndarray  # per key point
     case_of_point: np.ndarray  # per key point: its case's index
     usable: np.ndarray  # per case
+    soft_contradiction: np.ndarray  # per case: weighted mean of each key point's highest contradiction reading
+    soft_misconception: np.ndarray  # per case: the highest reading that a sentence states a misconception
 
 
 def _collect_evidence(grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade]) -> _FitData:
     calibration = grader.calibration or Calibration()
     evidence: list[AnswerEvidence | None] = []
     similarity, overlap, starts, support, reversal, weight, case_of_point = [], [], [], [], [], [], []
+    soft_contradiction, soft_misconception = np.zeros(len(cases)), np.zeros(len(cases))
     offset = 0
     for index, (case, grade) in enumerate(zip(cases, grades, strict=True)):
         if grade.guard is not None or not case.question.key_points:
@@ -380,8 +387,11 @@ def _collect_evidence(grader: Grader, cases: Sequence[GradingCase], grades: Sequ
             continue
         found, _note = grader.evidence(case.question, sanitise(case.answer).sentences)
         evidence.append(found)
+        soft_misconception[index] = soft_misconception_of(found)
+        total_weight = sum(point.weight for point in case.question.key_points) or 1.0
         for point, item in zip(case.question.key_points, found.key_points, strict=True):
             result = score_point(item, calibration, len(found.sentences))
+            soft_contradiction[index] += point.weight * result.contradiction_probability / total_weight
             starts.append(offset)
             similarity.append(item.similarity)
             overlap.append(item.overlap)
@@ -396,6 +406,7 @@ def _collect_evidence(grader: Grader, cases: Sequence[GradingCase], grades: Sequ
         np.concatenate(overlap) if overlap else np.zeros(0),
         np.array(starts, dtype=int), np.array(support), np.array(reversal), np.array(weight, dtype=float),
         np.array(case_of_point, dtype=int), np.array([item is not None for item in evidence], dtype=bool),
+        soft_contradiction, soft_misconception,
     )
 
 
@@ -415,14 +426,33 @@ def _weighted_coverage(data: _FitData, cases: int, slope: float, threshold: floa
     return values
 
 
-def _fit_line(coverage: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
-    design = np.stack([np.ones_like(coverage), coverage], axis=1)
-    (intercept, scale), *_ = np.linalg.lstsq(design, gold, rcond=None)
-    return float(intercept), float(scale)
+def _design(coverage: np.ndarray, data: _FitData, rows: np.ndarray, soft: bool) -> np.ndarray:
+    columns = [np.ones(rows.sum()), coverage[rows]]
+    if soft:
+        columns += [-data.soft_contradiction[rows], -data.soft_misconception[rows]]
+    return np.stack(columns, axis=1)
 
 
-def _predict(coverage: np.ndarray, intercept: float, scale: float) -> np.ndarray:
-    return np.where(np.isnan(coverage), 0.0, np.clip(intercept + scale * np.nan_to_num(coverage), 0.0, 5.0))
+def _fit_map(coverage: np.ndarray, data: _FitData, gold: np.ndarray, rows: np.ndarray, soft: bool) -> np.ndarray:
+    """Least squares of the human score on coverage (and, with a verifier, the soft wrongness readings, whose
+    weights are held non-negative: a reading of "wrong" never earns points)."""
+    design = _design(coverage, data, rows, soft)
+    coefficients, *_ = np.linalg.lstsq(design, gold[rows], rcond=None)
+    if soft and (coefficients[2:] < 0).any():
+        keep = [0, 1] + [2 + i for i in range(2) if coefficients[2 + i] >= 0]
+        reduced, *_ = np.linalg.lstsq(design[:, keep], gold[rows], rcond=None)
+        coefficients = np.zeros(design.shape[1])
+        coefficients[keep] = reduced
+    return np.asarray(coefficients)
+
+
+def _predict(coverage: np.ndarray, data: _FitData, rows: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    soft = len(coefficients) > 2
+    usable = rows & ~np.isnan(coverage)
+    predicted = np.zeros(rows.sum())
+    values = np.clip(_design(coverage, data, usable, soft) @ coefficients, 0.0, 5.0)
+    predicted[usable[rows]] = values
+    return predicted
 
 
 # Stage two: how much a wrong claim costs, and from what confidence it counts and caps.
@@ -486,9 +516,9 @@ def fit_calibration(
                     held_out = np.zeros(len(cases))
                     for fold in range(folds):
                         train = (fold_of != fold) & ~np.isnan(coverage)
-                        intercept, scale = _fit_line(coverage[train], gold[train])
+                        coefficients = _fit_map(coverage, data, gold, train, has_verifier)
                         test = fold_of == fold
-                        held_out[test] = _predict(coverage[test], intercept, scale)
+                        held_out[test] = _predict(coverage, data, test, coefficients)
                     rmse = float(np.sqrt(np.mean((held_out - gold) ** 2)))
                     if best is None or rmse < best[0]:
                         best = (rmse, (slope, float(threshold), overlap_weight, support_weight), held_out)
@@ -496,7 +526,7 @@ def fit_calibration(
     _, (slope, threshold, overlap_weight, support_weight), held_out = best
     coverage = _weighted_coverage(data, len(cases), slope, threshold, overlap_weight, support_weight)
     usable = ~np.isnan(coverage)
-    intercept, scale = _fit_line(coverage[usable], gold[usable])
+    coefficients = _fit_map(coverage, data, gold, usable, has_verifier)
     cv = agreement_metrics(gold, held_out)
     current = grader.calibration or Calibration()
     fitted = current.model_copy(update=dict(
@@ -505,8 +535,10 @@ def fit_calibration(
         threshold=round(threshold, 3),
         overlap_weight=overlap_weight,
         support_weight=support_weight,
-        intercept=round(intercept, 4),
-        scale=round(scale, 4),
+        intercept=round(float(coefficients[0]), 4),
+        scale=round(float(coefficients[1]), 4),
+        soft_contradiction_weight=round(float(coefficients[2]), 4) if has_verifier else 0.0,
+        soft_misconception_weight=round(float(coefficients[3]), 4) if has_verifier else 0.0,
         fitted_on=fitted_on,
         verifier_version=next((e.verifier_id for e in data.evidence if e is not None), None),
     ))
@@ -543,14 +575,28 @@ def question_folds(keys: Sequence[str], folds: int, seed: int = 0) -> list[int]:
 def reference_features(
     grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ReferenceMatch measures of each answer no guard zeroed (rows), and which cases those are (a mask)."""
+    """The ReferenceMatch measures of each answer no guard zeroed (rows), and which cases those are (a mask).
+
+    With a verifier a last column holds minus the weighted soft contradiction reading over the reference's
+    sentences (minus: a non-negative weight on it takes points off)."""
     usable = np.array([grade.guard is None for grade in grades], dtype=bool)
-    features = [
-        match_reference(case.question.question, case.question.reference_answer, sanitise(case.answer).sentences,
-                        grader.embedder).vector()
-        for case, ok in zip(cases, usable, strict=True) if ok
-    ]
-    return np.array(features, dtype=float).reshape(-1, len(FEATURES)), usable
+    features = []
+    calibration = grader.calibration or Calibration()
+    for case, ok in zip(cases, usable, strict=True):
+        if not ok:
+            continue
+        sentences = sanitise(case.answer).sentences
+        row = match_reference(case.question.question, case.question.reference_answer, sentences,
+                              grader.embedder).vector()
+        if grader.verifier is not None:
+            found, _note = grader.evidence(case.question, sentences)
+            weights = [point.weight for point in case.question.key_points]
+            readings = [score_point(item, calibration, len(found.sentences)).contradiction_probability
+                        for item in found.key_points]
+            row.append(-sum(w * r for w, r in zip(weights, readings, strict=True)) / (sum(weights) or 1.0))
+        features.append(row)
+    columns = len(FEATURES) + (1 if grader.verifier is not None else 0)
+    return np.array(features, dtype=float).reshape(-1, columns), usable
 
 
 def _fit_linear(features: np.ndarray, gold: np.ndarray) -> np.ndarray:
@@ -574,8 +620,8 @@ def fit_reference_calibration(
     """
     features, usable = reference_features(grader, cases, grades)
     gold = np.array([case.human_score for case in cases])
-    if len(features) <= len(FEATURES):
-        raise DatasetError(f"fitting needs more than {len(FEATURES)} graded answers to reference-only questions")
+    if len(features) <= features.shape[1]:
+        raise DatasetError(f"fitting needs more than {features.shape[1]} graded answers to reference-only questions")
     fold_of = np.array(question_folds([question_key(case) for case in cases], folds, seed))
     held_out = np.zeros(len(cases))
     used_gold, used_folds = gold[usable], fold_of[usable]
@@ -589,13 +635,24 @@ def fit_reference_calibration(
     held_out[usable] = np.clip(predicted, 0.0, 5.0)
     coefficients = _fit_linear(features, used_gold)
     figures = agreement_metrics(gold, held_out)
-    return ReferenceCalibration(
+    fitted = ReferenceCalibration(
         version=f"reference-fit-{len(cases)}rows-{seed}",
         intercept=round(float(coefficients[0]), 4),
-        weights={name: round(float(value), 4) for name, value in zip(FEATURES, coefficients[1:], strict=True)},
+        weights={name: round(float(value), 4) for name, value in zip(FEATURES, coefficients[1:], strict=False)},
+        soft_contradiction_weight=round(float(coefficients[len(FEATURES) + 1]), 4)
+        if len(coefficients) > len(FEATURES) + 1 else 0.0,
         fitted_on=fitted_on,
         fit_figures={f"by_question_{name}": round(value, 4) for name, value in figures.items()},
     )
+    if grader.verifier is None:
+        return fitted
+    # The cost of a wrong claim on these questions, fitted on them through the grader's own score function.
+    current = (grader.calibration or Calibration()).model_copy(update={"reference_only": fitted})
+    data = _collect_evidence(grader, cases, grades)
+    costs, rmse = _fit_error_costs(data, cases, gold, current)
+    names = ("contradict_at", "misconception_at", "contradiction_penalty", "misconception_penalty", "cap_confidence")
+    return fitted.model_copy(update={"error_costs": {name: getattr(costs, name) for name in names},
+                                     "fit_figures": {**fitted.fit_figures, "with_error_costs_rmse": round(rmse, 4)}})
 
 
 def fit_calibrations(
@@ -769,14 +826,8 @@ def evaluate_pairs(grader: Grader, pairs: Sequence[AnswerPair], seconds_started:
     import time
 
     started = time.perf_counter() if seconds_started is None else seconds_started
-    texts: list[str] = []
-    for pair in pairs:
-        texts.extend(point.statement for point in pair.question.key_points)
-        texts.extend(m.claim for m in pair.question.misconceptions)
-        for answer in (pair.right_answer, pair.contradicting_answer):
-            sentences = sanitise(answer).sentences
-            texts.extend(sentences)
-            texts.extend(f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False))
+    texts = [text for pair in pairs for answer in (pair.right_answer, pair.contradicting_answer)
+             for text in _case_texts(pair.question, answer)]
     grader.embedder = PrecomputedEmbedder(grader.embedder, texts)
     right, wrong, close, caught = [], [], [], 0
     for pair in pairs:

@@ -176,8 +176,9 @@ def make_fake_chat_model(*responses: object):  # type: ignore[no-untyped-def]
 
 
 class FakeVerifier:
-    """A scripted verifier: `readings` maps (statement, sentence) to (support, contradict, neutral); any other
-    pair reads as not addressed. `calls` keeps every batch judged; `fail` makes the next call raise it."""
+    """A scripted verifier: `readings` maps (statement, sentence) to (support, contradict, neutral), read the same
+    with the texts swapped unless that order is scripted too; any other pair reads as not addressed. `calls` keeps
+    every batch judged; `fail` makes the next call raise it."""
 
     model_id = "verifier:fake"
 
@@ -194,4 +195,6 @@ class FakeVerifier:
         self.calls.append(list(pairs))
         if self.fail is not None:
             raise self.fail
-        return np.array([self.readings.get(pair, (0.05, 0.05, 0.9)) for pair in pairs], dtype=np.float32)
+        unrelated = (0.05, 0.05, 0.9)
+        return np.array([self.readings.get(pair, self.readings.get((pair[1], pair[0]), unrelated)) for pair in pairs],
+                        dtype=np.float32)

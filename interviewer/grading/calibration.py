@@ -38,16 +38,35 @@ class Calibration(BaseModel):
         default=1.5, description="Points off for a contradicted heaviest key point, times the verifier's confidence.")
     misconception_penalty: float = Field(
         default=1.5, description="Points off per stated misconception, times the verifier's confidence.")
+    soft_contradiction_weight: float = Field(
+        default=0.0, description="Points off per unit of weighted mean contradiction probability (fitted).")
+    soft_misconception_weight: float = Field(
+        default=0.0, description="Points off per unit of the highest misconception probability (fitted).")
     error_cap: float = Field(default=1.5, description="Highest overall score for an answer with a sure error.")
     cap_confidence: float = Field(
         default=0.0, description="Confidence from which an error caps the overall score at error_cap.")
     verifier_version: str | None = Field(
         default=None, description="The verifier the parameters were fitted with (its card's version).")
+    without_verifier: Calibration | None = Field(
+        default=None, description="The parameters fitted for the reversal rules alone: used when no verifier runs.")
     fitted_on: str = ""
     fit_figures: dict[str, float] = Field(default_factory=dict)
     reference_only: ReferenceCalibration | None = Field(
         default=None, description="The map for questions with a reference answer only (no authored key points)."
     )
+
+    def for_evidence(self, verifier_used: bool) -> Calibration:
+        """Parameters fitted with the verifier's readings do not fit evidence without them, and the other way round."""
+        if verifier_used or self.without_verifier is None:
+            return self
+        return self.without_verifier
+
+    def for_question(self, reference_only: bool) -> Calibration:
+        """The parameters that apply to a question: a reference-only one takes the error costs fitted on such
+        questions (a reference's sentences are not authored key points, and their answers are not the pack's)."""
+        if not reference_only or self.reference_only is None or not self.reference_only.error_costs:
+            return self
+        return self.model_copy(update=dict(self.reference_only.error_costs))
 
     def coverage(self, similarity: float, overlap: float) -> float:
         strength = similarity + self.overlap_weight * overlap

@@ -29,6 +29,9 @@ MISCONCEPTION_SIMILARITY = 0.7
 # The verifier reads this many spans per statement, the most similar ones: a reversal or a restatement of a
 # statement is among the spans closest to it, and each read costs ~2 ms.
 VERIFIED_SPANS = 3
+# A reading of contradiction (or, for a misconception, of support) from this probability is checked the other way
+# round too; below it the reading cannot count anyway.
+BACKWARD_CHECK_FROM = 0.3
 
 
 def _normalise(text: str) -> str:
@@ -64,6 +67,9 @@ class StatementEvidence:
     overlap: np.ndarray  # per span
     judged: list[int] = field(default_factory=list)  # spans the verifier read, most similar first
     probabilities: np.ndarray | None = None  # per judged span: (support, contradict, neutral); None: no verifier
+    # Per judged span, the verifier's reading with the two texts swapped (NaN where not asked): contradiction is
+    # symmetric and a sentence stating only part of a statement is not, so a reversal must read as one both ways.
+    backward: np.ndarray | None = None
     rule_reversal: tuple[str, str] | None = None  # (sentence, how) found by the rules, when they were asked
 
     def judged_single_sentences(self, sentence_count: int) -> list[tuple[int, int]]:
@@ -133,11 +139,12 @@ def collect_evidence(
         pairs = [(item.statement, item.spans[i]) for item in items for i in item.judged]
         started = time.perf_counter()
         probabilities = verifier.judge(pairs)
-        verifier_ms = (time.perf_counter() - started) * 1000
         offset = 0
         for item in items:
             item.probabilities = probabilities[offset : offset + len(item.judged)]
             offset += len(item.judged)
+        _read_backwards(items[: len(points)], items[len(points) :], verifier)
+        verifier_ms = (time.perf_counter() - started) * 1000
     point_items, claim_items = items[: len(points)], items[len(points) :]
     if rules and not reference_only:
         for item in point_items:
@@ -153,6 +160,26 @@ def collect_evidence(
         if reference_only else None
     return AnswerEvidence(sentences, point_items, claim_items, closest, reference,
                           getattr(verifier, "model_id", None) if verifier is not None else None, verifier_ms)
+
+
+def _read_backwards(points: Sequence[StatementEvidence], claims: Sequence[StatementEvidence],
+                    verifier: Verifier) -> None:
+    """Ask the verifier again, texts swapped, about each span it read as contradicting a key point or as stating
+    a misconception: "accept each token w.p. min(1, p/q)" reads as contradicting the whole acceptance rule one way
+    and as implied by it the other; a real reversal reads as a contradiction both ways."""
+    asks: list[tuple[StatementEvidence, int]] = []
+    for label, group in ((1, points), (0, claims)):  # contradict for key points, support for misconceptions
+        for item in group:
+            assert item.probabilities is not None
+            item.backward = np.full(item.probabilities.shape, np.nan, dtype=np.float32)
+            asks += [(item, row) for row in range(len(item.judged))
+                     if item.probabilities[row, label] >= BACKWARD_CHECK_FROM]
+    if not asks:
+        return
+    readings = verifier.judge([(item.spans[item.judged[row]], item.statement) for item, row in asks])
+    for (item, row), reading in zip(asks, readings, strict=True):
+        assert item.backward is not None
+        item.backward[row] = reading
 
 
 def rule_states_misconception(claim: str, item: StatementEvidence, closest_point: np.ndarray,

@@ -29,6 +29,7 @@ ERROR_CORRECTNESS_CAP = 2  # the correctness criterion of an answer with a wrong
 
 def verdict_for(point: KeyPoint, result: PointScore, calibration: Calibration) -> KeyPointVerdict:
     support = None if result.support is None else round(result.support, 3)
+    soft = None if result.support is None else round(result.contradiction_probability, 3)
     if result.contradiction is not None:
         # A reversal matches its key point as well as the point itself does: it is an error, not coverage.
         return KeyPointVerdict(
@@ -37,13 +38,14 @@ def verdict_for(point: KeyPoint, result: PointScore, calibration: Calibration) -
             similarity=round(result.similarity, 4), word_overlap=round(result.overlap, 4), probe=point.probe,
             contradiction=result.contradiction.how,
             contradiction_confidence=round(result.contradiction.confidence, 3), verifier_support=support,
+            verifier_contradiction=soft,
         )
     status = calibration.status(result.coverage)
     return KeyPointVerdict(
         key_point_id=point.id, statement=point.statement, weight=point.weight, status=status,
         coverage=round(result.coverage, 4), evidence_quote=result.evidence_span if status != "missing" else None,
         similarity=round(result.similarity, 4), word_overlap=round(result.overlap, 4), probe=point.probe,
-        verifier_support=support,
+        verifier_support=support, verifier_contradiction=soft,
     )
 
 
@@ -106,6 +108,7 @@ def assemble_grade(
     prompt_version: str,
     seed: int,
     verifier_id: str | None,
+    misconception_probability: float | None = None,
 ) -> Grade:
     contradicted = [v for v in verdicts if v.status == "contradicted"]
     combined = combine(
@@ -113,6 +116,7 @@ def assemble_grade(
         [(v.contradiction_confidence if v.contradiction_confidence is not None else 1.0)
          if v.status == "contradicted" else None for v in verdicts],
         [hit.confidence if hit.confidence is not None else 1.0 for hit in misconceptions], calibration, reference,
+        [v.verifier_contradiction or 0.0 for v in verdicts], misconception_probability or 0.0,
     )
     overall, weighted = combined.overall, combined.weighted_coverage
     reference_only = reference is not None and calibration.reference_only is not None
@@ -205,4 +209,5 @@ def assemble_grade(
         misconceptions=list(misconceptions),
         model_advice=shown_advice,
         verifier_id=verifier_id,
+        misconception_probability=misconception_probability,
     )

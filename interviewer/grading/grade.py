@@ -78,6 +78,8 @@ class KeyPointVerdict(BaseModel):
         default=None, description="How sure the evidence is of the reversal (verifier probability; 1 for a rule).")
     verifier_support: float | None = Field(
         default=None, description="The verifier's probability that the answer's best sentence makes this point.")
+    verifier_contradiction: float | None = Field(
+        default=None, description="The verifier's highest probability, read both ways, that a sentence reverses it.")
 
 
 class MisconceptionHit(BaseModel):
@@ -144,6 +146,8 @@ class Grade(BaseModel):
     )
     verifier_id: str | None = Field(
         default=None, description="The verifier whose readings are part of the evidence, if one was used.")
+    misconception_probability: float | None = Field(
+        default=None, description="The verifier's highest reading that a sentence states one of the misconceptions.")
     model_weight: float | None = Field(
         default=None, description="How far the model's verdicts moved a coverage (its measured weight), if used."
     )

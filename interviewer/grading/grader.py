@@ -58,7 +58,7 @@ from interviewer.grading.guards import (
 from interviewer.grading.model_text import review_model_prose
 from interviewer.grading.model_verdicts import apply_model_verdicts, build_messages, model_output_type
 from interviewer.grading.model_weight import COVERED_CHECK_WEIGHT, lookup_weight, model_key, weights_files
-from interviewer.grading.score import score_answer, score_point
+from interviewer.grading.score import score_answer, score_point, soft_misconception_of
 from interviewer.grading.verifier import Verifier
 from interviewer.llm import StructuredLLM
 from interviewer.packs import KeyPoint, Question
@@ -109,8 +109,8 @@ class Grader:
                                             "explanation": notice + grade.explanation})
         started = time.perf_counter()
         timings = GradeTimings()
-        calibration = self.calibration
-        assert calibration is not None
+        assert self.calibration is not None
+        calibration = self.calibration.for_question(REFERENCE_ONLY_TAG in question.tags)
 
         t0 = time.perf_counter()
         references = self.references_for(question)
@@ -138,6 +138,8 @@ class Grader:
             timings.total_ms = (time.perf_counter() - started) * 1000
             return self._zero_grade(question, guard, flags, citations, timings)
 
+        calibration = calibration.for_evidence(evidence.verifier_id is not None).for_question(
+            REFERENCE_ONLY_TAG in question.tags)
         scored = score_answer(evidence, [p.weight for p in question.key_points], calibration)
         verdicts = [verdict_for(point, result, calibration)
                     for point, result in zip(question.key_points, scored.points, strict=True)]
@@ -162,6 +164,7 @@ class Grader:
             model_id=None if evidence_only else getattr(self.llm, "model_id", None),
             model_note=" ".join(notes) or None, model_advice=model_advice, prompt_version=self.template.version,
             seed=self.seed, verifier_id=evidence.verifier_id,
+            misconception_probability=None if evidence.verifier_id is None else soft_misconception_of(evidence),
         )
         grade.model_text_rejected = rejected
         grade.model_weight = None if evidence_only else self.verdict_weight()
@@ -268,8 +271,9 @@ class Grader:
         (main answer and every follow-up answer so far) feeds the clarity and depth criteria.
         """
         started = time.perf_counter()
-        calibration = self.calibration
-        assert calibration is not None
+        assert self.calibration is not None
+        calibration = self.calibration.for_evidence(previous.verifier_id is not None).for_question(
+            REFERENCE_ONLY_TAG in question.tags)
         point = question.key_point(key_point_id)
         cleaned = sanitise(answer[:MAX_ANSWER_CHARS])
         flags = list(dict.fromkeys(previous.flags + [f"prompt-injection:{flag}" for flag in cleaned.flags]))
@@ -279,6 +283,8 @@ class Grader:
         note = ""
         if guard is None:
             evidence, _ = self.evidence(question, cleaned.sentences, key_points=[point])
+            calibration = calibration.for_evidence(evidence.verifier_id is not None).for_question(
+                REFERENCE_ONLY_TAG in question.tags)
             result = score_point(evidence.key_points[0], calibration, len(evidence.sentences))
             index = next(i for i, verdict in enumerate(verdicts) if verdict.key_point_id == key_point_id)
             if result.contradiction is None and result.coverage > verdicts[index].coverage:
@@ -291,6 +297,7 @@ class Grader:
             question, verdicts, combined.sentences, flags, previous.citations, timings, calibration,
             misconceptions=previous.misconceptions, model_id=previous.model_id, model_note=previous.model_note,
             model_advice="", prompt_version=self.template.version, seed=self.seed, verifier_id=previous.verifier_id,
+            misconception_probability=previous.misconception_probability,
         )
         grade.follow_ups = previous.follow_ups + [key_point_id]
         grade.explanation += f" Updated after a follow-up on '{point.statement}'.{note}"

@@ -15,7 +15,9 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A sentence ends at . ! or ? and a space, or a line break; not after an abbreviation ("e.g. a", "vs. b") or an
+# initial ("Min et al. (2022)"), which would cut a claim in two.
+_SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bal\.)(?<!\betc\.)(?<!\bcf\.)(?<=[.!?])\s+|\n+")
 
 _DONT_KNOW = re.compile(
     r"^\W*(?:i\s+(?:really\s+)?(?:do\s*n[o']?t|dont|don't)\s+(?:really\s+)?(?:know|remember|recall)"

@@ -92,6 +92,11 @@ class ReferenceCalibration(BaseModel):
     version: str = "reference-uncalibrated"
     intercept: float = Field(default=0.0, description="Score with every measure at zero.")
     weights: dict[str, float] = Field(default_factory=dict, description="Points per unit of each measure.")
+    soft_contradiction_weight: float = Field(
+        default=0.0, description="Points off per unit of the verifier's weighted contradiction reading (fitted).")
+    error_costs: dict[str, float] = Field(
+        default_factory=dict, description="The Calibration's error parameters (contradict_at, contradiction_penalty, "
+        "cap_confidence, ...) as fitted on reference-only rows; the authored ones apply where absent.")
     fitted_on: str = ""
     fit_figures: dict[str, float] = Field(default_factory=dict)
 

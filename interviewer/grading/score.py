@@ -44,6 +44,17 @@ def curve(calibration: Calibration) -> dict[str, float]:
             "overlap_weight": calibration.overlap_weight}
 
 
+def both_ways(item: StatementEvidence, label: int) -> np.ndarray:
+    """The verifier's probability of `label` per judged span, the lower of its two readings where it read the
+    pair both ways (grading/evidence.py asks again, texts swapped, for every reading that could count)."""
+    assert item.probabilities is not None
+    forward = item.probabilities[:, label]
+    if item.backward is None:
+        return forward
+    backward = item.backward[:, label]
+    return np.where(np.isnan(backward), forward, np.minimum(forward, backward))
+
+
 @dataclass(frozen=True)
 class Error:
     """A wrong claim found in the answer: which sentence, how sure, and how it is wrong."""
@@ -61,6 +72,7 @@ class PointScore:
     overlap: float
     support: float | None  # the verifier's best support probability; None without a verifier
     contradiction: Error | None
+    contradiction_probability: float = 0.0  # the verifier's highest reading of a reversal, both ways, any size
 
 
 def score_point(item: StatementEvidence, calibration: Calibration, sentence_count: int) -> PointScore:
@@ -71,24 +83,34 @@ def score_point(item: StatementEvidence, calibration: Calibration, sentence_coun
     coverage, span = float(coverages[best]), best
     support: float | None = None
     contradiction: Error | None = None
+    soft = 0.0
     if item.probabilities is not None:
-        supports, contradicts = item.probabilities[:, SUPPORT], item.probabilities[:, CONTRADICT]
+        supports, contradicts = item.probabilities[:, SUPPORT], both_ways(item, CONTRADICT)
         top = int(np.argmax(supports))
         support = float(supports[top])
         coverage = (1 - calibration.support_weight) * coverage + calibration.support_weight * support
         if calibration.support_weight > 0 and support >= 0.5:
             span = item.judged[top]  # the span the verifier reads as making the point is the evidence to quote
-        reversals = [(float(contradicts[row]), index) for row, index in item.judged_single_sentences(sentence_count)
+        singles = item.judged_single_sentences(sentence_count)
+        soft = max((float(contradicts[row]) for row, _ in singles), default=0.0)
+        reversals = [(float(contradicts[row]), index) for row, index in singles
                      if contradicts[row] >= calibration.contradict_at and contradicts[row] > supports[row]]
         if reversals:
             confidence, index = max(reversals)
             contradiction = Error(item.spans[index], confidence, VERIFIER_REVERSAL)
-    elif item.rule_reversal is not None:
+    if contradiction is None and item.rule_reversal is not None:  # the rules ran: alone, or asked beside it
         contradiction = Error(item.rule_reversal[0], 1.0, item.rule_reversal[1])
     if contradiction is not None:
         coverage *= 1.0 - contradiction.confidence
     return PointScore(coverage, item.spans[span], float(item.similarity[span]), float(item.overlap[span]), support,
-                      contradiction)
+                      contradiction, soft)
+
+
+def misconception_probability(item: StatementEvidence) -> float:
+    """The verifier's highest reading, both ways, that a sentence states a misconception's claim (0 without)."""
+    if not item.spans or item.probabilities is None:
+        return 0.0
+    return float(both_ways(item, SUPPORT).max())
 
 
 def stated_misconception(
@@ -98,7 +120,7 @@ def stated_misconception(
     if not item.spans:
         return None
     if item.probabilities is not None:
-        supports = item.probabilities[:, SUPPORT]
+        supports = both_ways(item, SUPPORT)
         row = int(np.argmax(supports))
         if supports[row] < calibration.misconception_at:
             return None
@@ -124,15 +146,26 @@ def combine(
     misconception_confidences: Sequence[float],
     calibration: Calibration,
     reference: ReferenceMatch | None = None,
+    soft_contradiction: Sequence[float] = (),
+    soft_misconception: float = 0.0,
 ) -> Combined:
-    """The overall score from per-key-point coverage and the confidences of the errors found."""
+    """The overall score from per-key-point coverage and the confidences of the errors found.
+
+    The soft terms are the verifier's readings below any threshold: the weighted mean of each key point's highest
+    contradiction probability, and the highest probability that a sentence states a misconception. Their fitted
+    weights take points off in proportion, so a reading too unsure to name as an error still counts a little."""
     total = float(sum(weights)) or 1.0
     heaviest = max(weights, default=1.0) or 1.0
     weighted = sum(w * c for w, c in zip(weights, coverages, strict=True)) / total
     if reference is not None and calibration.reference_only is not None:
         base = calibration.reference_only.overall(reference)
+        soft_weight = calibration.reference_only.soft_contradiction_weight
     else:
         base = calibration.overall(weighted)
+        soft_weight = calibration.soft_contradiction_weight
+    if soft_contradiction:
+        base -= soft_weight * sum(w * c for w, c in zip(weights, soft_contradiction, strict=True)) / total
+    base = max(0.0, base - calibration.soft_misconception_weight * soft_misconception)
     contradictions = [(c, w / heaviest) for w, c in zip(weights, contradiction_confidences, strict=True)
                       if c is not None]
     penalty = (calibration.contradiction_penalty * sum(c * share for c, share in contradictions)
@@ -141,6 +174,10 @@ def combine(
     capped = any(c >= calibration.cap_confidence for c in confidences)
     ceiling = calibration.error_cap if capped else 5.0
     return Combined(weighted, base, penalty, capped, round(max(0.0, min(ceiling, base - penalty)), 1))
+
+
+def soft_misconception_of(evidence: AnswerEvidence) -> float:
+    return max((misconception_probability(item) for item in evidence.misconceptions), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -162,5 +199,6 @@ def score_answer(evidence: AnswerEvidence, weights: Sequence[float], calibration
         [p.coverage for p in points], weights,
         [p.contradiction.confidence if p.contradiction else None for p in points],
         [m.confidence for m in misconceptions if m is not None], calibration, evidence.reference,
+        [p.contradiction_probability for p in points], soft_misconception_of(evidence),
     )
     return AnswerScore(points, misconceptions, combined)

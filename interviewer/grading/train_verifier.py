@@ -61,6 +61,10 @@ class TrainingSettings:
     seed: int = 16
     holdout_every: int = 10  # every tenth question group is held out
     hard_negatives_per_point: int = 2
+    # Contradiction is symmetric, so each written reversal is also learnt with the texts swapped; a sentence
+    # stating part of a statement is implied by the statement, so it is learnt swapped as support. Grading reads
+    # every candidate reversal both ways (grading/evidence.py), and this is what makes the second reading sound.
+    swapped_pairs: bool = True
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,19 @@ def assemble_pairs(raw_dir: Path, pack_questions: dict[str, Any]) -> list[dict[s
     `pack_questions` maps question ids to {key_points: {id: statement}, misconceptions: [claim],
     reference_sentences: [sentence]}."""
     rows: list[dict[str, str]] = []
+    questions = dict(pack_questions)
+    field_of: dict[str, str] = {}
+    for path in sorted(raw_dir.glob("*.jsonl")):  # questions written in one file may get pairs in another
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line) if line.strip().startswith('{"type": "question"') else None
+            if record is not None:
+                field_of[record["q"]] = record.get("field", "other")
+                questions[record["q"]] = {
+                    "key_points": {k["id"]: k["statement"] for k in record.get("key_points", [])},
+                    "misconceptions": [m["claim"] for m in record.get("misconceptions", [])],
+                    "reference_sentences": [],
+                }
     for path in sorted(raw_dir.glob("*.jsonl")):
-        questions = dict(pack_questions)
-        field = "genai-core"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
@@ -132,12 +146,6 @@ def assemble_pairs(raw_dir: Path, pack_questions: dict[str, Any]) -> list[dict[s
                 print(f"{path.name}:{number}: not JSON, skipped", file=sys.stderr)
                 continue
             if record.get("type") == "question":
-                field = record.get("field", "other")
-                questions[record["q"]] = {
-                    "key_points": {k["id"]: k["statement"] for k in record.get("key_points", [])},
-                    "misconceptions": [m["claim"] for m in record.get("misconceptions", [])],
-                    "reference_sentences": [],
-                }
                 continue
             question = questions.get(record.get("q", ""))
             kind, _, key = str(record.get("t", "")).partition(":")
@@ -153,6 +161,7 @@ def assemble_pairs(raw_dir: Path, pack_questions: dict[str, Any]) -> list[dict[s
                 print(f"{path.name}:{number}: target {record.get('t')!r} of {record.get('q')!r} unresolved or "
                       "incomplete, skipped", file=sys.stderr)
                 continue
+            field = field_of.get(record["q"], "genai-core")
             rows.append({"statement": statement, "sentence": text, "label": record["label"],
                          "how": record.get("how", ""), "group": f"{field}/{record['q']}",
                          "source": f"{path.stem}/{record['q']}/{record['t']}"})
@@ -192,6 +201,20 @@ def _length_batches(pairs: Sequence[Pair], order: list[int], size: int, rng: ran
     return batches
 
 
+def swapped(pairs: Sequence[Pair]) -> list[Pair]:
+    """The written reversals with the texts swapped (still contradictions), and the written partial statements
+    swapped (the whole statement implies its part: support)."""
+    extra = []
+    for pair in pairs:
+        if pair.source == "derived":
+            continue
+        if pair.label == "contradict":
+            extra.append(Pair(pair.sentence, pair.statement, "contradict", "swapped", pair.group, "derived"))
+        elif pair.label == "support" and pair.how == "partial":
+            extra.append(Pair(pair.sentence, pair.statement, "support", "swapped-partial", pair.group, "derived"))
+    return extra
+
+
 def _metrics(gold: Sequence[int], predicted: Sequence[int]) -> dict[str, float]:
     figures: dict[str, float] = {"accuracy": round(float(np.mean(np.array(gold) == np.array(predicted))), 4),
                                  "pairs": len(gold)}
@@ -219,6 +242,8 @@ def train(settings: TrainingSettings, data: Path, out_model: Path, out_card: Pat
     rng = random.Random(settings.seed)
     pairs = load_pairs(data)
     pairs += hard_negatives(pairs, settings.hard_negatives_per_point, rng)
+    if settings.swapped_pairs:
+        pairs += swapped(pairs)
     train_pairs = [p for p in pairs if not is_held_out(p.group, settings.holdout_every)]
     held_out = [p for p in pairs if is_held_out(p.group, settings.holdout_every)]
     log(f"{len(pairs)} pairs ({Counter(p.label for p in pairs)}), {len(train_pairs)} to train, "

@@ -101,9 +101,11 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class OnnxVerifier:
-    """The shipped verifier run by ONNX Runtime; loads on first use (or `warm()`), remembers pairs it has judged."""
+    """The shipped verifier run by ONNX Runtime; loads on first use (or `warm()`), remembers pairs it has judged
+    (an evaluation grades each answer again per calibration fold: ~60k pairs is a dataset's worth, ~30 MB)."""
 
-    def __init__(self, model_file: Path = MODEL_FILE, *, threads: int | None = None, cache_size: int = 4096) -> None:
+    def __init__(self, model_file: Path = MODEL_FILE, *, threads: int | None = None,
+                 cache_size: int = 60_000) -> None:
         self.model_file = model_file
         card = load_card(model_file.with_suffix(".json"))
         self.model_id = f"verifier:{card.get('version', model_file.stem)}"

@@ -288,3 +288,34 @@ def test_holdout_by_question_grades_every_row_with_a_map_fitted_without_its_ques
     assert {grade.calibration_version for grade in held} == {"reference-fit-24rows-0"}
     payload = report.as_json()
     assert {"pearson", "rmse", "per_fold", "spread"} <= set(payload)
+
+
+def test_a_row_naming_a_pack_question_is_graded_as_that_question(tmp_path: Path) -> None:
+    from interviewer.eval_grading import with_pack_questions
+    from interviewer.packs import load_pack
+    from tests.conftest import FIXTURES
+
+    question = load_pack(FIXTURES / "packs" / "starter.yaml").pack.question("rag-what-and-why")
+    path = write_dataset(tmp_path / "d.csv", [
+        {"question_id": question.id, "question": question.question, "reference_answer": question.reference_answer,
+         "student_answer": "RAG puts retrieved passages in the prompt.", "score": "2"},
+        {"question_id": question.id, "question": "Another wording of the question?",
+         "reference_answer": question.reference_answer, "student_answer": "Something.", "score": "1"},
+    ])
+    cases = with_pack_questions(load_grading_dataset(path), {question.id: question})
+    assert cases[0].question is question  # key points, weights and misconceptions: the pack's, as in an interview
+    assert REFERENCE_ONLY_TAG in cases[1].question.tags  # another question text is not that question
+
+
+def test_kind_figures_count_strong_and_wrong_answers_per_question(tmp_path: Path) -> None:
+    from interviewer.eval_grading import kind_figures
+
+    rows = [{"question_id": q, "kind": kind, "question": f"Q {q}?", "reference_answer": REFERENCE,
+             "student_answer": "x y z", "score": "0"} for q in ("a", "b") for kind in ("strong", "wrong", "partial")]
+    cases = load_grading_dataset(write_dataset(tmp_path / "k.csv", rows))
+    figures = kind_figures(cases, [4.5, 1.0, 3.0, 2.0, 3.5, 2.0])
+    assert figures is not None
+    assert figures["strong_under_2_5"] == 1 and figures["wrong_at_least_3"] == 1
+    assert figures["share_apart"] == 0.5 and figures["questions_with_both"] == 2
+    assert figures["wrong_mean"] == pytest.approx(2.25)
+    assert kind_figures(cases[:0], []) is None
