@@ -186,9 +186,15 @@ class InterviewScreen(Screen[None]):
                 session.prepare(turn)
         except Exception:  # noqa: BLE001 — reading ahead is an optimisation; grading reports real failures
             pass
-        self._models_ready = True
         if first:
-            self.app.call_from_thread(self._stage_unless_busy, "Models ready.")
+            self.app.call_from_thread(self._models_loaded, turn)
+        self._models_ready = True
+
+    def _models_loaded(self, turn: Turn) -> None:
+        # Said before the flag is set, so whoever waits for the flag sees the stage line settled; and only while
+        # the question it was read for is still on screen (an answer sent fast may be graded before it).
+        if self.turn is turn:
+            self._stage_unless_busy("Models ready.")
 
     def _stage_unless_busy(self, text: str) -> None:
         if not self.busy:
