@@ -29,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-packs_app = typer.Typer(help="List, validate, scaffold and describe question packs.", no_args_is_help=True)
+packs_app = typer.Typer(help="List, validate and scaffold question packs.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure retrieval and grading quality.", no_args_is_help=True)
 app.add_typer(packs_app, name="packs")
@@ -775,7 +775,7 @@ def _run_plain(settings: Settings, catalog: Any, plan: Any, *, resume: str | Non
     try:
         # Words wrap at the terminal's width; piped output keeps whole lines for scripts and screen readers.
         console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
-        plain = PlainInterview(session, console, show_tools=not quiet_tools)
+        plain = PlainInterview(session, console, show_tools=not quiet_tools, echo_answers=not sys.stdin.isatty())
         if resume is not None:
             step, earlier = session.resume(None if resume == "latest" else resume)
             answered = sum(1 for item in earlier if item.type == "answer")

@@ -459,8 +459,27 @@ class PackCatalog:
         for loaded in self.packs:
             if loaded.pack.name == name or loaded.path.stem == name:
                 return loaded
+        for error in self.skipped:
+            if error.problems and name in _names_of_broken_file(error.problems[0].file):
+                first = error.problems[0]
+                raise PackError(
+                    f"the pack '{name}' was skipped because it is broken: {first}"
+                    + (f" (and {len(error.problems) - 1} more problem(s))" if len(error.problems) > 1 else "")
+                    + f"; check it with `interviewer packs validate {first.file}`", "Broken question pack")
         known = ", ".join(loaded.pack.name for loaded in self.packs) or "none"
         raise PackError(f"no pack named '{name}' (available: {known})", "Unknown pack")
+
+
+def _names_of_broken_file(path: Path) -> set[str]:
+    """What a pack that failed validation would be asked for by: its file name, and its `name:` if one parses."""
+    names = {path.stem}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return names
+    if isinstance(data, dict) and isinstance(data.get("name"), str):
+        names.add(data["name"])
+    return names
 
 
 def discover_packs(builtin_dir: Path, user_dir: Path | None, extra: Iterable[Path] = ()) -> PackCatalog:

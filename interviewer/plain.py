@@ -51,7 +51,9 @@ def format_grade(grade: dict[str, Any]) -> list[str]:
     if errors:
         lines.append("Wrong claims:")
         lines.extend(f"  - {line}" for line in errors)
-    lines.extend(f"  - {advice}" for advice in grade.get("advice", []))
+    if grade.get("advice"):
+        lines.append("Advice:")
+        lines.extend(f"  - {advice}" for advice in grade["advice"])
     if grade.get("citations"):
         lines.append("References: " + "; ".join(
             f"{c['source']} > {c['heading'].split(' > ')[-1]}" for c in grade["citations"]))
@@ -85,10 +87,13 @@ def read_answer(lines: Iterator[str]) -> str | None:
 
 
 class PlainInterview:
-    def __init__(self, session: InterviewSession, out: Console, show_tools: bool = True) -> None:
+    def __init__(self, session: InterviewSession, out: Console, show_tools: bool = True,
+                 echo_answers: bool = False) -> None:
         self.session = session
         self.out = out
         self.show_tools = show_tools
+        # Piped answers are not shown by a terminal: echoed, the transcript reads as the interview went.
+        self.echo_answers = echo_answers
         self.summary: dict[str, Any] | None = None  # the session's summary once it has finished
 
     def say(self, text: str = "", style: str | None = None) -> None:
@@ -161,6 +166,9 @@ class PlainInterview:
                 self.say(f"Input ended. Session {step.session_id} is saved; resume it with "
                          f"`interviewer interview --resume {step.session_id}`.")
                 return False
+            if self.echo_answers:
+                for line in text.splitlines() or [""]:
+                    self.say(f"> {line}", "dim")
             command = COMMANDS.get(text.strip().lower()) if "\n" not in text else None
             action = Action(type=command, elapsed_s=elapsed) if command else Action(  # type: ignore[arg-type]
                 type="answer", text=text, elapsed_s=elapsed)

@@ -209,3 +209,21 @@ def test_every_builtin_question_has_a_misconception() -> None:
 
     pack = load_pack(builtin_packs_dir() / "genai-core.yaml").pack
     assert all(question.misconceptions for question in pack.questions)
+
+
+def test_a_broken_pack_asked_for_by_name_says_it_was_skipped_and_why(tmp_path: Path) -> None:
+    from interviewer.errors import PackError
+
+    user = tmp_path / "packs"
+    user.mkdir()
+    (user / "k8s.yaml").write_text("name: kube-notes\ntitle: My notes\nversion: '1'\ntopics: []\nquestions:\n"
+                                   "- id: q1\n  topic: missing\n  question: What is a pod?\n")
+    catalog = discover_packs(tmp_path / "none", user)
+    for asked in ("k8s", "kube-notes"):
+        with pytest.raises(PackError) as raised:
+            catalog.get(asked)
+        assert raised.value.title == "Broken question pack"
+        assert "k8s.yaml:" in raised.value.message and "skipped because it is broken" in raised.value.message
+    with pytest.raises(PackError) as unknown:
+        catalog.get("nothing-like-it")
+    assert unknown.value.title == "Unknown pack"

@@ -140,3 +140,16 @@ def test_piped_output_has_no_spinner(tmp_path):
     _, output, _ = run_plain(tmp_path, "RAG retrieves passages.\n.\n", topics=["rag"], questions=1,
                              max_follow_ups=0)
     assert "Grading your answer" not in output and "\x1b[" not in output
+
+
+def test_piped_answers_are_echoed_into_the_transcript(tmp_path):
+    session = make_session(tmp_path)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, color_system=None)
+    text = "RAG retrieves passages\nand adds them to the prompt.\n.\n/end\n"
+    PlainInterview(session, console, echo_answers=True).run(
+        session.start(plan(topics=["rag"], questions=2, max_follow_ups=0)), lines(text))
+    output = buffer.getvalue()
+    assert "> RAG retrieves passages\n> and adds them to the prompt." in output
+    assert output.index("> RAG retrieves passages") < output.index("Score ")
+    assert "> /end" in output
