@@ -29,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-packs_app = typer.Typer(help="List, validate and scaffold question packs.", no_args_is_help=True)
+packs_app = typer.Typer(help="List, show, validate and scaffold question packs.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure retrieval and grading quality.", no_args_is_help=True)
 app.add_typer(packs_app, name="packs")
@@ -219,6 +219,25 @@ def packs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
         out.print(f"[dim]Your own packs go in {settings.user_packs_path}[/dim]")
     for skipped in catalog.skipped:
         err.print(f"Skipped a broken pack:\n{skipped.message}", markup=False)
+
+
+@packs_app.command("show")
+def packs_show(
+    name: Annotated[str, typer.Argument(help="Pack name (or file name).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List a pack's questions: id, topic, difficulty, key points, misconceptions, reference-only or not."""
+    loaded = _catalog(state.settings()).get(name)
+    rows = loaded.pack.question_rows()
+    if as_json:
+        out.print_json(json.dumps({"name": loaded.pack.name, "path": str(loaded.path), "questions": rows}))
+        return
+    out.print(f"{loaded.pack.name}  {loaded.pack.title}  ({len(rows)} questions, {loaded.path})", markup=False)
+    out.print(f"  {'id':<44} {'topic':<20} diff  key pts  misconc.", markup=False, style="bold")
+    for row in rows:
+        points = "ref-only" if row["reference_only"] else row["key_points"]
+        out.print(f"  {row['id']!s:<44} {row['topic']!s:<20} {row['difficulty']!s:>4}  {points!s:>7}  "
+                  f"{row['misconceptions']!s:>8}", markup=False)
 
 
 @packs_app.command("schema")

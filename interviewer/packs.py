@@ -7,6 +7,7 @@ author can jump straight to it. A broken user pack is reported and skipped; it n
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -111,7 +112,16 @@ class Pack(_Strict):
         for question in self.questions:
             if question.id == question_id:
                 return question
-        raise PackError(f"pack '{self.name}' has no question '{question_id}'", "Unknown question")
+        close = difflib.get_close_matches(question_id, [q.id for q in self.questions], n=3, cutoff=0.5)
+        hint = (f"; did you mean {', '.join(close)}?" if close else "") + \
+            f" (`interviewer packs show {self.name}` lists its question ids)"
+        raise PackError(f"pack '{self.name}' has no question '{question_id}'{hint}", "Unknown question")
+
+    def question_rows(self) -> list[dict[str, object]]:
+        """One row per question, as `interviewer packs show` prints it."""
+        return [{"id": q.id, "topic": q.topic, "difficulty": q.difficulty, "key_points": len(q.key_points),
+                 "misconceptions": len(q.misconceptions), "reference_only": not q.key_points,
+                 "question": q.question} for q in self.questions]
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,18 @@ def test_core_package_never_imports_the_ui() -> None:
         )
     ]
     assert offenders == []
+
+
+def test_packs_show_lists_question_ids_and_a_wrong_id_names_the_closest() -> None:
+    import json as _json
+
+    from tests.conftest import run_cli
+
+    shown = run_cli("packs", "show", "genai-core", "--json")
+    assert shown.returncode == 0, shown.stderr
+    rows = _json.loads(shown.stdout)["questions"]
+    assert len(rows) >= 200 and {"id", "topic", "difficulty", "key_points", "misconceptions",
+                                 "reference_only"} <= set(rows[0])
+    wrong = run_cli("grade", "--pack", "genai-core", "--question", "fine-tuning-lora", "--answer", "x")
+    assert wrong.returncode != 0
+    assert "fine-tuning-lora-how-it-works" in wrong.stderr and "Traceback" not in wrong.stderr
