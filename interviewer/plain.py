@@ -18,7 +18,7 @@ from rich.console import Console
 
 from interviewer.agent.session import InterviewSession, Step
 from interviewer.agent.state import Action, Event, Turn
-from interviewer.grading.explain import error_explanations
+from interviewer.grading.wording import error_explanations
 
 # Terminal control sequences and control characters: an answer quoted back must not be able to clear the screen,
 # retitle the window or fake output.

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from interviewer.grading.explain import error_explanations
+from interviewer.grading.wording import error_explanations
 from interviewer.packs import Pack, Question
 
 # Terminal control sequences and control characters other than newline and tab, as the plain mode strips them.

@@ -186,10 +186,9 @@ def rule_states_misconception(claim: str, item: StatementEvidence, closest_point
                               sentence_count: int) -> tuple[str, float] | None:
     """Without a verifier: a sentence close to the wrong claim (cosine), closer to it than to any key point, and
     not reversing it ("LoRA does not update all the weights" states no misconception). Returns (sentence, cosine)."""
-    singles = [i for i in range(sentence_count)]
-    if not singles:
+    if sentence_count == 0:
         return None
-    best = max(singles, key=lambda i: item.similarity[i])
+    best = max(range(sentence_count), key=lambda i: item.similarity[i])
     similarity = float(item.similarity[best])
     sentence = item.spans[best]
     if similarity < MISCONCEPTION_SIMILARITY or similarity <= float(closest_point[best]):

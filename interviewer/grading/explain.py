@@ -6,8 +6,7 @@ why it is wrong), and how sure the evidence is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from interviewer.grading.calibration import Calibration
 from interviewer.grading.grade import (
@@ -22,6 +21,7 @@ from interviewer.grading.grade import (
 from interviewer.grading.guards import content_words
 from interviewer.grading.reference_match import ReferenceMatch
 from interviewer.grading.score import PointScore, combine
+from interviewer.grading.wording import contradiction_text, misconception_text
 from interviewer.packs import KeyPoint, Question
 
 ERROR_CORRECTNESS_CAP = 2  # the correctness criterion of an answer with a wrong claim
@@ -49,22 +49,6 @@ def verdict_for(point: KeyPoint, result: PointScore, calibration: Calibration) -
     )
 
 
-def sureness(confidence: float | None) -> str:
-    """How sure the evidence is of an error, in words a learner reads."""
-    if confidence is None or confidence >= 0.999:
-        return "found by a rule" if confidence is not None else "sureness not recorded"
-    return f"verifier {confidence:.0%} sure"
-
-
-def contradiction_text(quote: str | None, statement: str, how: str | None, confidence: float | None) -> str:
-    return (f'Contradicted: you said "{quote}", but the key point states: {statement} '
-            f"({how or 'reversed'}; {sureness(confidence)})")
-
-
-def misconception_text(quote: str, claim: str, why: str, confidence: float | None) -> str:
-    return f'Misconception: you said "{quote}", which states the wrong claim "{claim}". {why} ({sureness(confidence)})'
-
-
 def describe_contradiction(verdict: KeyPointVerdict) -> str:
     return contradiction_text(verdict.evidence_quote, verdict.statement, verdict.contradiction,
                               verdict.contradiction_confidence)
@@ -72,23 +56,6 @@ def describe_contradiction(verdict: KeyPointVerdict) -> str:
 
 def describe_misconception(hit: MisconceptionHit) -> str:
     return misconception_text(hit.quote, hit.claim, hit.why, hit.confidence)
-
-
-def error_explanations(grade: Mapping[str, Any]) -> list[str]:
-    """Every wrong claim of a stored grade (a Grade's JSON, as history and transcripts keep it), explained.
-
-    Read leniently: a grade stored before confidences were recorded still explains itself."""
-    lines = [
-        contradiction_text(point.get("evidence_quote"), str(point.get("statement", "")), point.get("contradiction"),
-                           point.get("contradiction_confidence"))
-        for point in grade.get("key_points") or [] if point.get("status") == "contradicted"
-    ]
-    lines += [
-        misconception_text(str(hit.get("quote", "")), str(hit.get("claim", "")), str(hit.get("why", "")),
-                           hit.get("confidence"))
-        for hit in grade.get("misconceptions") or []
-    ]
-    return lines
 
 
 def assemble_grade(

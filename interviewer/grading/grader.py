@@ -109,8 +109,6 @@ class Grader:
                                             "explanation": notice + grade.explanation})
         started = time.perf_counter()
         timings = GradeTimings()
-        assert self.calibration is not None
-        calibration = self.calibration.for_question(REFERENCE_ONLY_TAG in question.tags)
 
         t0 = time.perf_counter()
         references = self.references_for(question)
@@ -138,8 +136,7 @@ class Grader:
             timings.total_ms = (time.perf_counter() - started) * 1000
             return self._zero_grade(question, guard, flags, citations, timings)
 
-        calibration = calibration.for_evidence(evidence.verifier_id is not None).for_question(
-            REFERENCE_ONLY_TAG in question.tags)
+        calibration = self.parameters_for(question, verifier_used=evidence.verifier_id is not None)
         scored = score_answer(evidence, [p.weight for p in question.key_points], calibration)
         verdicts = [verdict_for(point, result, calibration)
                     for point, result in zip(question.key_points, scored.points, strict=True)]
@@ -150,7 +147,7 @@ class Grader:
                                       strict=True) if error is not None
         ]
         model_note, model_advice, evidence_only = self._ask_model(question, cleaned, references, verdicts, timings,
-                                                                  use_model)
+                                                                  use_model, calibration)
         rejected: list[RejectedModelText] = []
         if model_advice:
             review = review_model_prose(model_advice, question, [r.text for r in references])
@@ -171,6 +168,12 @@ class Grader:
         grade.timings.total_ms = (time.perf_counter() - started) * 1000
         return grade
 
+    def parameters_for(self, question: Question, *, verifier_used: bool) -> Calibration:
+        """The calibration that fits this evidence (fitted with or without the verifier) and this kind of question
+        (authored key points, or a reference answer only)."""
+        assert self.calibration is not None
+        return self.calibration.for_evidence(verifier_used).for_question(REFERENCE_ONLY_TAG in question.tags)
+
     def evidence(self, question: Question, sentences: Sequence[str],
                  key_points: Sequence[KeyPoint] | None = None) -> tuple[AnswerEvidence, str | None]:
         """The evidence for an answer's sentences, with the verifier when it works; its failure is a note."""
@@ -187,7 +190,7 @@ class Grader:
 
     def _ask_model(
         self, question: Question, cleaned: SanitisedAnswer, references: Sequence[RetrievedChunk],
-        verdicts: list[KeyPointVerdict], timings: GradeTimings, use_model: bool,
+        verdicts: list[KeyPointVerdict], timings: GradeTimings, use_model: bool, calibration: Calibration,
     ) -> tuple[str | None, str, bool]:
         """The model's verdicts (moving coverages by its measured weight) and tip: (note, advice, evidence_only)."""
         if not use_model:
@@ -197,8 +200,6 @@ class Grader:
         if self.verdict_weight() <= 0:
             return (f"The model's verdicts were measured to change no grade ({model_key(self.llm)}: weight 0), "
                     "so it was not asked."), "", True
-        calibration = self.calibration
-        assert calibration is not None
         t0 = time.perf_counter()
         try:
             asked = self._asked_points(verdicts)
@@ -271,9 +272,7 @@ class Grader:
         (main answer and every follow-up answer so far) feeds the clarity and depth criteria.
         """
         started = time.perf_counter()
-        assert self.calibration is not None
-        calibration = self.calibration.for_evidence(previous.verifier_id is not None).for_question(
-            REFERENCE_ONLY_TAG in question.tags)
+        calibration = self.parameters_for(question, verifier_used=previous.verifier_id is not None)
         point = question.key_point(key_point_id)
         cleaned = sanitise(answer[:MAX_ANSWER_CHARS])
         flags = list(dict.fromkeys(previous.flags + [f"prompt-injection:{flag}" for flag in cleaned.flags]))
@@ -283,8 +282,7 @@ class Grader:
         note = ""
         if guard is None:
             evidence, _ = self.evidence(question, cleaned.sentences, key_points=[point])
-            calibration = calibration.for_evidence(evidence.verifier_id is not None).for_question(
-                REFERENCE_ONLY_TAG in question.tags)
+            calibration = self.parameters_for(question, verifier_used=evidence.verifier_id is not None)
             result = score_point(evidence.key_points[0], calibration, len(evidence.sentences))
             index = next(i for i, verdict in enumerate(verdicts) if verdict.key_point_id == key_point_id)
             if result.contradiction is None and result.coverage > verdicts[index].coverage:

@@ -336,6 +336,15 @@ def export_int8(model: Any, tokenizer: Any, out_model: Path) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    class Logits(torch.nn.Module):  # the classifier's logits alone, as the ONNX graph's one output
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).logits
+
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = {k: torch.from_numpy(v) for k, v in encode_pairs(tokenizer, [("a statement", "a sentence")]).items()}
     out_model.parent.mkdir(parents=True, exist_ok=True)
@@ -345,7 +354,7 @@ def export_int8(model: Any, tokenizer: Any, out_model: Path) -> None:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _Logits(model), tuple(sample[name] for name in names), str(fp32), input_names=names,
+                Logits(model), tuple(sample[name] for name in names), str(fp32), input_names=names,
                 output_names=["logits"], dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names} | {
                     "logits": {0: "batch"}},
                 opset_version=17, dynamo=False,
@@ -356,25 +365,6 @@ def export_int8(model: Any, tokenizer: Any, out_model: Path) -> None:
     finally:
         fp32.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
-
-
-def _logits_module() -> Any:
-    import torch
-
-    class Logits(torch.nn.Module):
-        def __init__(self, model: Any) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).logits
-
-    return Logits
-
-
-def _Logits(model: Any) -> Any:  # noqa: N802 - reads as the wrapper class it builds
-    return _logits_module()(model)
 
 
 def _cpu_model() -> str:

@@ -15,7 +15,6 @@ import json
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,21 +40,6 @@ class Verifier(Protocol):
     def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """(statement, sentence) pairs -> an (n, 3) array of probabilities in LABELS order."""
         ...
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """The verifier's reading of one sentence against one statement."""
-
-    sentence: str
-    support: float
-    contradict: float
-    neutral: float
-
-    @property
-    def label(self) -> str:
-        values = (self.support, self.contradict, self.neutral)
-        return LABELS[int(np.argmax(values))]
 
 
 def file_sha256(path: Path) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from interviewer.grading.explain import error_explanations
+from interviewer.grading.wording import error_explanations
 from interviewer.history import History
 from interviewer.plain import format_grade
 from interviewer.report import build_report, render_html, render_json, render_markdown

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.text import Text
 
-from interviewer.grading.explain import error_explanations, sureness
+from interviewer.grading.wording import error_explanations, sureness
 
 STATUS_STYLES = {
     "covered": "bold green",
