@@ -43,7 +43,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt | $(WHEELHOUSE)/.llama-$(L
 	$(PIP) install --quiet --no-deps --no-index --find-links $(WHEELHOUSE) llama-cpp-python==$(LLAMA_VERSION)
 	$(PIP) install --quiet --find-links $(WHEELHOUSE) -c requirements/constraints.txt -e '.[dev]'
 	# Export the bundled embedding model to ONNX once (checked against torch); it falls back to torch if not.
-	$(PY) -m interviewer.embeddings --prepare
+	$(PY) -m interviewer.retrieval.embeddings --prepare
 	touch $(STAMP)
 
 # pip's wheel cache keys on the source archive, not on CMAKE_ARGS, so the wheel is built explicitly, without
@@ -58,7 +58,7 @@ $(WHEELHOUSE)/.llama-$(LLAMA_VERSION):
 # After editing knowledge/docs: recompute the shipped vectors of the built-in chunks (a test checks they cover
 # every chunk), so a first ingest on a new machine embeds nothing.
 vectors: $(STAMP)
-	$(PY) -m interviewer.vector_cache --ship
+	$(PY) -m interviewer.retrieval.vector_cache --ship
 
 # Retrain the grading verifier from knowledge/verifier/pairs.jsonl (minutes on 2 cores; the card beside the model
 # records the data's fingerprint, which a test checks). Retrain rarely: every version stays in git's history.

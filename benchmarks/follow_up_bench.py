@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from interviewer.agent.follow_up import ABOUT_THRESHOLD
-from interviewer.embeddings import default_embedder
 from interviewer.packs import load_pack
 from interviewer.resources import builtin_packs_dir
+from interviewer.retrieval.embeddings import default_embedder
 
 THRESHOLDS = (0.2, 0.25, 0.3, 0.4)
 

@@ -3,7 +3,7 @@
 Usage: python benchmarks/grading_bench.py [--questions N]
 Prints p50/p95 of the end-to-end grade split into retrieval, evidence and model call, the bare llama.cpp call
 for the same prompt and grammar (what the model alone costs), the grade with the question read ahead, and the
-process's peak RSS. The measuring code (interviewer/bench.py) also serves `interviewer bench`.
+process's peak RSS. The measuring code (interviewer/evaluation/bench.py) also serves `interviewer bench`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from interviewer.bench import measure_grading, peak_rss_mb
 from interviewer.config import load_settings
-from interviewer.embeddings import default_embedder
-from interviewer.ingest import ingest
+from interviewer.evaluation.bench import measure_grading, peak_rss_mb
 from interviewer.resources import builtin_docs_dir
+from interviewer.retrieval.embeddings import default_embedder
+from interviewer.retrieval.ingest import ingest
 
 
 def measure(questions: int = 20) -> dict[str, Any]:

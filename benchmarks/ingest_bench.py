@@ -4,7 +4,7 @@ Usage: python benchmarks/ingest_bench.py [PATH ...]   (default: the built-in kno
 Prints one line per phase. "cold" is a new store as a first `interviewer ingest` builds it (the built-in
 documents' vectors ship in knowledge/vectors, so nothing is embedded); "cold, embedding every chunk" turns the
 vector cache off and measures the embedder itself, as for a user's own documents. The model load is reported
-separately because it is paid once per process. The measuring code (interviewer/bench.py) also serves
+separately because it is paid once per process. The measuring code (interviewer/evaluation/bench.py) also serves
 `interviewer bench`.
 """
 
@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from interviewer.bench import measure_ingest
+from interviewer.evaluation.bench import measure_ingest
 from interviewer.resources import builtin_docs_dir
 
 

@@ -14,12 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from interviewer.agent.planning import SessionPlan
 from interviewer.agent.state import Action
-from interviewer.bench import AN_ANSWER_FOR_A_FOLLOW_UP, peak_rss_mb, percentile
 from interviewer.config import Settings
-from interviewer.ingest import ingest
-from interviewer.planning import SessionPlan
+from interviewer.evaluation.bench import AN_ANSWER_FOR_A_FOLLOW_UP, peak_rss_mb, percentile
 from interviewer.resources import builtin_docs_dir
+from interviewer.retrieval.ingest import ingest
 from interviewer.wiring import open_interview
 
 
@@ -38,7 +38,7 @@ def measure(questions: int = 6) -> dict[str, float]:
     """Seconds waited after each answer (p50/p95/max), follow-up counts, database sizes and peak RSS."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
-        from interviewer.embeddings import default_embedder
+        from interviewer.retrieval.embeddings import default_embedder
 
         ingest([builtin_docs_dir()], settings.store_path, default_embedder())
         started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/retrieval_bench.py [--rounds N]
 Queries are the retrieval evaluation set; the store is built in a temporary folder first. The measuring code
-(interviewer/bench.py) also serves `interviewer bench`.
+(interviewer/evaluation/bench.py) also serves `interviewer bench`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from interviewer.bench import measure_retrieval
-from interviewer.embeddings import default_embedder
-from interviewer.ingest import ingest
+from interviewer.evaluation.bench import measure_retrieval
 from interviewer.resources import builtin_docs_dir
+from interviewer.retrieval.embeddings import default_embedder
+from interviewer.retrieval.ingest import ingest
 
 
 def measure(rounds: int = 3) -> dict[str, float]:

@@ -23,14 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from interviewer.bench import peak_rss_mb, percentile
-from interviewer.documents import chunk_document, find_documents, load_document
-from interviewer.embeddings import default_embedder
-from interviewer.eval_retrieval import default_retrieval_dataset, load_retrieval_dataset
+from interviewer.evaluation.bench import peak_rss_mb, percentile
+from interviewer.evaluation.retrieval import default_retrieval_dataset, load_retrieval_dataset
 from interviewer.resources import builtin_docs_dir
-from interviewer.retrieval import HybridRetriever, tokenize
-from interviewer.store import KnowledgeStore
-from interviewer.vector_cache import cache_for
+from interviewer.retrieval.documents import chunk_document, find_documents, load_document
+from interviewer.retrieval.embeddings import default_embedder
+from interviewer.retrieval.search import HybridRetriever
+from interviewer.retrieval.store import KnowledgeStore
+from interviewer.retrieval.vector_cache import cache_for
+from interviewer.text import tokenize
 
 
 def build(store: KnowledgeStore, copies: int, seed: int = 0) -> int:

@@ -13,13 +13,13 @@ import argparse
 import json
 import time
 
-from interviewer.bench import cpu_info, measure_first_grade, peak_rss_mb, percentile
-from interviewer.embeddings import default_embedder
-from interviewer.eval_grading import load_grading_dataset, with_pack_questions
+from interviewer.evaluation.bench import cpu_info, measure_first_grade, peak_rss_mb, percentile
+from interviewer.evaluation.grading import load_grading_dataset, with_pack_questions
 from interviewer.grading import Grader
 from interviewer.grading.verifier import default_verifier
 from interviewer.packs import load_pack
 from interviewer.resources import builtin_packs_dir, knowledge_dir
+from interviewer.retrieval.embeddings import default_embedder
 
 
 def measure(answers: int) -> dict[str, float]:

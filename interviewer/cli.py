@@ -138,8 +138,8 @@ def _catalog(settings: Settings):  # type: ignore[no-untyped-def]
 
 def _known_sections(settings: Settings, extra_docs: list[Path]) -> dict[str, set[str]]:
     """file name -> its headings, over the built-in documents plus the given ones."""
-    from interviewer.documents import find_documents, load_document, section_titles
     from interviewer.resources import builtin_docs_dir
+    from interviewer.retrieval.documents import find_documents, load_document, section_titles
 
     sections: dict[str, set[str]] = {}
     for path, name in find_documents(builtin_docs_dir()):
@@ -290,8 +290,8 @@ def ingest_command(
     store_url: StoreUrlOption = None,
 ) -> None:
     """Build or refresh the knowledge store (unchanged files are skipped)."""
-    from interviewer.embeddings import default_embedder
-    from interviewer.ingest import default_roots, ingest
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.retrieval.ingest import default_roots, ingest
 
     settings = state.settings(store_dir=store_dir, store_url=store_url)
     extra = list(paths or [])
@@ -429,7 +429,7 @@ def eval_retrieval_command(
     store_url: StoreUrlOption = None,
 ) -> None:
     """Print recall@1, recall@k and MRR of the retriever on a query set."""
-    from interviewer.eval_retrieval import (
+    from interviewer.evaluation.retrieval import (
         default_retrieval_dataset,
         evaluate_retrieval,
         load_retrieval_dataset,
@@ -518,8 +518,7 @@ def eval_grading_command(
     """Compare the grader with human scores: Pearson, Spearman, QWK, RMSE, MAE and the score distribution."""
     import time as _time
 
-    from interviewer.embeddings import default_embedder
-    from interviewer.eval_grading import (
+    from interviewer.evaluation.grading import (
         SkippedRow,
         evaluate_grades,
         fit_calibrations,
@@ -534,6 +533,7 @@ def eval_grading_command(
     from interviewer.grading.verifier import default_verifier
     from interviewer.packs import load_pack
     from interviewer.resources import builtin_eval_dir
+    from interviewer.retrieval.embeddings import default_embedder
 
     settings = state.settings(model_path=model)
     paths = dataset or [builtin_eval_dir() / "grading-dev.csv"]
@@ -628,9 +628,9 @@ def eval_grading_command(
 def _measure_model_weight(settings: Settings, model: Path | None, cases: list[Any], measured_on: str, seed: int,
                           as_json: bool, write_to: Path | None) -> None:
     """`eval grading --with-model`: agreement without and with the model's verdicts, and the weight they earn."""
-    from interviewer.embeddings import default_embedder
-    from interviewer.eval_model_weight import measure_model_weight
+    from interviewer.evaluation.model_weight import measure_model_weight
     from interviewer.grading.model_weight import lookup_weight, weights_files, write_weight
+    from interviewer.retrieval.embeddings import default_embedder
     from interviewer.wiring import build_llm
 
     llm = build_llm(settings, model)
@@ -671,10 +671,10 @@ def eval_follow_ups_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """How often the model's follow-up questions pass the checks; an interview asks it for them only if enough do."""
-    from interviewer.embeddings import default_embedder
     from interviewer.errors import ModelError
-    from interviewer.eval_follow_ups import measure_follow_ups, sample_questions
+    from interviewer.evaluation.follow_ups import measure_follow_ups, sample_questions
     from interviewer.grading.model_weight import MIN_FOLLOW_UP_ACCEPTANCE, model_key, write_weight
+    from interviewer.retrieval.embeddings import default_embedder
     from interviewer.wiring import RetrieverOnFirstSearch, build_llm
 
     settings = state.settings()
@@ -721,11 +721,11 @@ def eval_pairs_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Grade right answers and answers that reverse them: their means and how often they are 2 points apart."""
-    from interviewer.embeddings import default_embedder
-    from interviewer.eval_grading import PAIR_GAP, evaluate_pairs, load_answer_pairs
+    from interviewer.evaluation.grading import PAIR_GAP, evaluate_pairs, load_answer_pairs
     from interviewer.grading import Grader
     from interviewer.grading.verifier import default_verifier
     from interviewer.resources import builtin_eval_dir
+    from interviewer.retrieval.embeddings import default_embedder
 
     settings = state.settings()
     questions = {question.id: question for question in _catalog(settings).get(pack).pack.questions}
@@ -759,7 +759,7 @@ def run_interview(
     model: Path | None = None, no_model: bool = False, quiet_tools: bool = False, plain: bool = False,
     store_url: str | None = None, llm_url: str | None = None,
 ) -> None:
-    from interviewer.planning import SessionPlan
+    from interviewer.agent.planning import SessionPlan
 
     if mode not in ("practice", "exam"):
         raise InterviewerError("--mode must be practice or exam", "Unknown mode")
@@ -861,7 +861,7 @@ def interview_command(
 
 def _all_sessions() -> list[dict]:  # type: ignore[type-arg]
     """Every session in the history database, newest first."""
-    from interviewer.history import History
+    from interviewer.records.history import History
 
     history = History(state.settings().history_path)
     try:
@@ -926,8 +926,8 @@ def history_command(
 
 
 def _write_verifier_pairs(target: Path) -> None:
-    from interviewer.disputes import verifier_pairs
-    from interviewer.history import History
+    from interviewer.records.disputes import verifier_pairs
+    from interviewer.records.history import History
 
     history = History(state.settings().history_path)
     try:
@@ -944,7 +944,7 @@ def _write_verifier_pairs(target: Path) -> None:
 
 
 def _print_disputes(*, as_json: bool, as_csv: bool, out_file: Path | None) -> None:
-    from interviewer.history import History
+    from interviewer.records.history import History
 
     history = History(state.settings().history_path)
     try:
@@ -978,7 +978,7 @@ def _print_disputes(*, as_json: bool, as_csv: bool, out_file: Path | None) -> No
 def _write_disputes_csv(disputes: list[dict], out_file: Path | None) -> None:  # type: ignore[type-arg]
     import io
 
-    from interviewer.disputes import grading_rows, write_grading_csv
+    from interviewer.records.disputes import grading_rows, write_grading_csv
 
     catalog = _catalog(state.settings())
     result = grading_rows(disputes, {loaded.pack.name: loaded.pack for loaded in catalog.packs})
@@ -1010,7 +1010,7 @@ def dispute_command(
     note: Annotated[str, typer.Option("--note", help="Why the grade is wrong.")] = "",
 ) -> None:
     """Dispute a grade: record the score you think is fair. The grade stays; the report shows both."""
-    from interviewer.history import History
+    from interviewer.records.history import History
 
     history = History(state.settings().history_path)
     try:
@@ -1042,7 +1042,7 @@ def _print_topic_trends(sessions: list[dict]) -> None:  # type: ignore[type-arg]
 
 def _final_attempts(attempts: list[dict]) -> list[dict]:  # type: ignore[type-arg]
     """Per question, the attempt holding its final grade (a follow-up's supersedes), else its last attempt."""
-    from interviewer.report import attempts_by_question, last_graded_attempt
+    from interviewer.records.report import attempts_by_question, last_graded_attempt
 
     return [last_graded_attempt(group) or group[-1] for group in attempts_by_question(attempts).values()]
 
@@ -1054,7 +1054,7 @@ def report_command(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Write a report of one session: every question, answer, grade, follow-up and what to study."""
-    from interviewer.report import build_report, render_html, render_json, render_markdown
+    from interviewer.records.report import build_report, render_html, render_json, render_markdown
 
     renderers = {"md": render_markdown, "html": render_html, "json": render_json}
     if fmt not in renderers:
@@ -1084,7 +1084,7 @@ def export_anki_command(
     out_file: Annotated[Path, typer.Option("--out", help="The deck file to write.")] = Path("interviewer-missed.apkg"),
 ) -> None:
     """Turn the key points you missed into an Anki flashcard deck."""
-    from interviewer.anki import export_missed_key_points
+    from interviewer.records.anki import export_missed_key_points
 
     sessions = _all_sessions()
     catalog = _catalog(state.settings())
@@ -1105,7 +1105,7 @@ def bench_command(
     turn, tokens/s, peak RSS and the CPU. Takes a few minutes (--quick: about one)."""
     from rich.table import Table
 
-    from interviewer.bench import render_markdown, run_all
+    from interviewer.evaluation.bench import render_markdown, run_all
 
     report = run_all(quick=quick, status=(lambda line: err.print(line, markup=False)) if err.is_terminal
                      else (lambda _line: None))

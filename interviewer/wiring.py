@@ -18,9 +18,9 @@ def _ignore(_: str) -> None:
 
 
 def build_retriever(settings: Settings, fusion: str = "zscore") -> Any:
-    from interviewer.embeddings import default_embedder
-    from interviewer.retrieval import FUSIONS, HybridRetriever
-    from interviewer.store import KnowledgeStore
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.retrieval.search import FUSIONS, HybridRetriever
+    from interviewer.retrieval.store import KnowledgeStore
 
     if fusion not in FUSIONS:
         raise InterviewerError(f"--fusion must be one of {', '.join(FUSIONS)}", "Unknown fusion")
@@ -98,9 +98,9 @@ class ChatModelOnFirstUse:
 
 
 def build_grader(settings: Settings, model: Path | None, use_model: bool, note: Note = _ignore) -> Any:
-    from interviewer.embeddings import default_embedder
     from interviewer.grading import Grader
     from interviewer.grading.verifier import default_verifier
+    from interviewer.retrieval.embeddings import default_embedder
 
     embedder = default_embedder()
     missing_store = store_status(settings)
@@ -123,8 +123,8 @@ def open_interview(
     """
     from interviewer.agent.nodes import InterviewDeps
     from interviewer.agent.session import InterviewSession
-    from interviewer.history import History
     from interviewer.packs import discover_packs
+    from interviewer.records.history import History
     from interviewer.resources import builtin_packs_dir
 
     if catalog is None:
@@ -156,8 +156,8 @@ def open_interview(
 
 def build_store(settings: Settings, catalog: Any = None, on_progress: Callable[[int, int], None] | None = None) -> Any:
     """Build or refresh the knowledge store from the built-in documents and the packs' own; returns the report."""
-    from interviewer.embeddings import default_embedder
-    from interviewer.ingest import default_roots, ingest
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.retrieval.ingest import default_roots, ingest
 
     return ingest(default_roots(catalog), settings.store_path, default_embedder(), on_progress=on_progress,
                   store_url=settings.store_url)

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from interviewer.agent.nodes import InterviewDeps
+from interviewer.agent.planning import SessionPlan
 from interviewer.agent.session import InterviewSession, Step
 from interviewer.agent.state import Action, Turn
 from interviewer.grading import Calibration, Grader
-from interviewer.history import History
 from interviewer.packs import Pack, load_pack
-from interviewer.planning import SessionPlan
+from interviewer.records.history import History
 from interviewer.resources import builtin_packs_dir
 from tests.fakes import BagOfWordsEmbedder, SectionRetriever
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from interviewer.retrieval import tokenize
+from interviewer.text import tokenize
 
 
 class BagOfWordsEmbedder:
@@ -102,9 +102,9 @@ class SectionRetriever:
     """A Retriever over the shipped knowledge documents by BM25 alone: deterministic, no store, no embeddings."""
 
     def __init__(self, docs_dir=None) -> None:  # type: ignore[no-untyped-def]
-        from interviewer.documents import chunk_document, find_documents, load_document
         from interviewer.resources import builtin_docs_dir
-        from interviewer.retrieval import BM25Index
+        from interviewer.retrieval.documents import chunk_document, find_documents, load_document
+        from interviewer.retrieval.search import BM25Index
 
         sections = {}
         for path, name in find_documents(docs_dir or builtin_docs_dir()):
@@ -115,7 +115,7 @@ class SectionRetriever:
         self.queries: list[tuple[str, tuple[str, ...] | None]] = []
 
     def search(self, query, k=5, topics=None):  # type: ignore[no-untyped-def]
-        from interviewer.retrieval import RetrievedChunk
+        from interviewer.retrieval.search import RetrievedChunk
 
         self.queries.append((query, tuple(topics) if topics else None))
         scores = self.index.scores(query)

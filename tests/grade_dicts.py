@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from interviewer.grading import Grade
-from interviewer.history import History
 from interviewer.packs import Pack, load_pack
+from interviewer.records.history import History
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ATTENTION = "transformers-scaled-dot-product"

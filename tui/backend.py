@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interviewer.config import Settings
-from interviewer.drafts import DraftStore
+from interviewer.records.drafts import DraftStore
 
 if TYPE_CHECKING:
+    from interviewer.agent.planning import SessionPlan
     from interviewer.agent.session import InterviewSession
-    from interviewer.history import History
     from interviewer.packs import PackCatalog
-    from interviewer.planning import SessionPlan
+    from interviewer.records.history import History
 
 Note = Callable[[str], None]
 SessionOpener = Callable[[Settings, Note, Any], "InterviewSession"]
@@ -59,7 +59,7 @@ class Backend:
     # --- light: safe to call on the UI thread --------------------------------------------------------------
 
     def history(self) -> History:
-        from interviewer.history import History
+        from interviewer.records.history import History
 
         if self._history is None:
             self._history = History(self.settings.history_path)
@@ -149,7 +149,7 @@ class Backend:
         return str(report.summary())
 
     def reference_roots(self) -> list[Path]:
-        from interviewer.ingest import default_roots
+        from interviewer.retrieval.ingest import default_roots
 
         return default_roots(self._catalog)
 

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from interviewer.bench import cpu_info, percentile
+from interviewer.evaluation.bench import cpu_info, percentile
 
 ANSWER = ("Retrieval-augmented generation finds passages relevant to the question in a document index and puts "
           "them in the prompt, so the model answers from current, citable sources.")

@@ -20,12 +20,12 @@ import numpy as np
 
 from interviewer.agent.state import event
 from interviewer.agent.tools import ToolBox
-from interviewer.embeddings import Embedder
 from interviewer.grading.guards import injection_flags
 from interviewer.grading.model_text import review_model_prose
 from interviewer.packs import KeyPoint, Question
 from interviewer.prompts import escape_untrusted, load_prompt
-from interviewer.retrieval import tokenize
+from interviewer.retrieval.embeddings import Embedder
+from interviewer.text import tokenize
 
 # Measured on the built-in pack with MiniLM (benchmarks/follow_up_bench.py), using the authored probes as stand-ins
 # for follow-ups: "closest key point, at least 0.25" accepts 57% of probes for their own point and 9% for another

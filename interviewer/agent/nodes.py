@@ -17,6 +17,7 @@ from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from interviewer.agent.follow_up import MAX_TOOL_CALLS, Draft, write_follow_up, write_pointer_hint
+from interviewer.agent.planning import SessionPlan, next_difficulty, pick_next_question
 from interviewer.agent.state import (
     MAX_HINTS,
     Action,
@@ -30,9 +31,8 @@ from interviewer.agent.summary import build_summary, render_summary
 from interviewer.agent.tools import ToolBox
 from interviewer.errors import PackError
 from interviewer.grading import HINT_PENALTY, Grade, Grader, KeyPointVerdict, with_interview_adjustments
-from interviewer.history import History, now_utc
 from interviewer.packs import KeyPoint, Pack, Question
-from interviewer.planning import SessionPlan, next_difficulty, pick_next_question
+from interviewer.records.history import History, now_utc
 
 
 @dataclass

@@ -16,9 +16,9 @@ from typing import Any
 
 from interviewer.agent.graph import build_graph
 from interviewer.agent.nodes import InterviewDeps
+from interviewer.agent.planning import SessionPlan
 from interviewer.agent.state import Action, Event, Turn
 from interviewer.errors import InterviewerError
-from interviewer.planning import SessionPlan
 
 
 class SessionError(InterviewerError):

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field, field_validator
 
-from interviewer.planning import Mode
+from interviewer.agent.planning import Mode
 
 ActionType = Literal["answer", "hint", "skip", "end", "show_answer"]
 EventType = Literal[

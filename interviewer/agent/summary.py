@@ -10,9 +10,9 @@ from statistics import mean
 
 from pydantic import BaseModel, Field
 
+from interviewer.agent.planning import SessionPlan
 from interviewer.agent.state import QuestionResult
 from interviewer.packs import Pack
-from interviewer.planning import SessionPlan
 
 
 class TopicSummary(BaseModel):

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from interviewer.history import History
-from interviewer.retrieval import RetrievedChunk, Retriever
+from interviewer.records.history import History
+from interviewer.retrieval.search import RetrievedChunk, Retriever
 
 SNIPPET_CHARS = 360  # a small model's context is short: enough of a section to write a question from
 

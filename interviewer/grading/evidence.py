@@ -13,15 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from interviewer.embeddings import Embedder, bundled_model_path
 from interviewer.errors import ModelError
 from interviewer.grading.contradiction import about_other_role, find_contradiction
-from interviewer.grading.guards import content_words
 from interviewer.grading.reference_match import ReferenceMatch, match_reference
 from interviewer.grading.verifier import Verifier
 from interviewer.packs import KeyPoint, Question
 from interviewer.resources import builtin_docs_dir
-from interviewer.retrieval import tokenize
+from interviewer.retrieval.embeddings import Embedder, bundled_model_path
+from interviewer.text import content_words, tokenize
 
 # Without a verifier, a misconception is stated when a sentence is this close to the wrong claim (MiniLM cosine)
 # and closer to it than to any key point.

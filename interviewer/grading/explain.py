@@ -18,11 +18,11 @@ from interviewer.grading.grade import (
     KeyPointVerdict,
     MisconceptionHit,
 )
-from interviewer.grading.guards import content_words
 from interviewer.grading.reference_match import ReferenceMatch
 from interviewer.grading.score import PointScore, combine
 from interviewer.grading.wording import contradiction_text, misconception_text
 from interviewer.packs import KeyPoint, Question
+from interviewer.text import content_words
 
 ERROR_CORRECTNESS_CAP = 2  # the correctness criterion of an answer with a wrong claim
 

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from interviewer.embeddings import Embedder
 from interviewer.errors import ModelError
 from interviewer.grading.calibration import Calibration, load_calibration
 from interviewer.grading.evidence import (
@@ -50,7 +49,6 @@ from interviewer.grading.guards import (
     GuardResult,
     SanitisedAnswer,
     check_non_answer,
-    content_words,
     sanitise,
     topical_words,
     unrecognised,
@@ -63,7 +61,9 @@ from interviewer.grading.verifier import Verifier
 from interviewer.llm import StructuredLLM
 from interviewer.packs import KeyPoint, Question
 from interviewer.prompts import load_prompt
-from interviewer.retrieval import RetrievedChunk, Retriever, tokenize
+from interviewer.retrieval.embeddings import Embedder
+from interviewer.retrieval.search import RetrievedChunk, Retriever
+from interviewer.text import content_words, tokenize
 
 # The model is asked only about key points whose evidence is inconclusive, at most this many per answer.
 UNSURE_ABOVE, UNSURE_BELOW, MAX_MODEL_VERDICTS = 0.15, 0.85, 3

@@ -14,10 +14,7 @@ import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
-# A sentence ends at . ! or ? and a space, or a line break; not after an abbreviation ("e.g. a", "vs. b") or an
-# initial ("Min et al. (2022)"), which would cut a claim in two.
-_SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bal\.)(?<!\betc\.)(?<!\bcf\.)(?<=[.!?])\s+|\n+")
+from interviewer.text import content_words, split_sentences
 
 _DONT_KNOW = re.compile(
     r"^\W*(?:i\s+(?:really\s+)?(?:do\s*n[o']?t|dont|don't)\s+(?:really\s+)?(?:know|remember|recall)"
@@ -62,11 +59,6 @@ class SanitisedAnswer:
         return " ".join(self.sentences)
 
 
-def split_sentences(text: str) -> list[str]:
-    parts = [part.strip() for part in _SENTENCE_END.split(text)]
-    return [part for part in parts if _WORD.search(part)]
-
-
 def injection_flags(text: str) -> list[str]:
     return [name for name, pattern in INJECTION_PATTERNS if pattern.search(text)]
 
@@ -82,16 +74,12 @@ def sanitise(answer: str) -> SanitisedAnswer:
             removed.append(sentence)
             flags.extend(flag for flag in fired if flag not in flags)
             continue
-        key = " ".join(_WORD.findall(sentence.lower()))
+        key = " ".join(content_words(sentence.lower()))
         if key in seen:
             continue  # a repeated sentence is padding: it adds nothing a second time
         seen.add(key)
         kept.append(sentence)
     return SanitisedAnswer(tuple(kept), tuple(removed), tuple(flags))
-
-
-def content_words(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text)]
 
 
 # Small words carry no topic ("the", "is") and are left out when an answer's own contribution is counted.

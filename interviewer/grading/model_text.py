@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from interviewer.grading.contradiction import ROLE_PAIRS, find_contradiction
-from interviewer.grading.guards import split_sentences
 from interviewer.packs import KeyPoint, Question
+from interviewer.text import split_sentences
 
 # Measured on nothing larger than the examples in tests/unit/test_model_text.py: advice that restates the rubric
 # in other words keeps about 0.8 of its words in the question's own material; invented claims fall well below.

@@ -14,7 +14,7 @@ from interviewer.grading.grade import KeyPointVerdict
 from interviewer.grading.model_weight import COVERED_CHECK_WEIGHT
 from interviewer.packs import Question
 from interviewer.prompts import PromptTemplate, escape_untrusted
-from interviewer.retrieval import RetrievedChunk
+from interviewer.retrieval.search import RetrievedChunk
 
 
 def model_label(index: int) -> str:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from interviewer.embeddings import Embedder
-from interviewer.retrieval import tokenize
+from interviewer.retrieval.embeddings import Embedder
+from interviewer.text import tokenize
 
 FEATURES = ("similarity", "soft_recall", "whole_similarity")
 

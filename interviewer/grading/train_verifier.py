@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from interviewer.embeddings import bundled_model_path, cpu_has_fast_bf16
 from interviewer.grading.verifier import (
     CARD_FILE,
     LABELS,
@@ -48,6 +47,7 @@ from interviewer.grading.verifier import (
     softmax,
 )
 from interviewer.resources import knowledge_dir
+from interviewer.retrieval.embeddings import bundled_model_path, cpu_has_fast_bf16
 
 DATA_FILE_NAME = "pairs.jsonl"
 

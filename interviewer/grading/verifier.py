@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from interviewer.embeddings import bundled_model_path
 from interviewer.errors import ModelError
+from interviewer.retrieval.embeddings import bundled_model_path
 
 LABELS = ("support", "contradict", "neutral")
 SUPPORT, CONTRADICT, NEUTRAL = range(3)

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.documents import chunk_document, find_documents, load_document
-from interviewer.embeddings import (
+from interviewer.resources import builtin_docs_dir
+from interviewer.retrieval.documents import chunk_document, find_documents, load_document
+from interviewer.retrieval.embeddings import (
     OnnxEmbedder,
     SentenceTransformerEmbedder,
     _FallbackEmbedder,
@@ -19,8 +20,7 @@ from interviewer.embeddings import (
     export_onnx,
     onnx_export_dir,
 )
-from interviewer.resources import builtin_docs_dir
-from interviewer.vector_cache import VectorCache, shipped_vectors_path
+from interviewer.retrieval.vector_cache import VectorCache, shipped_vectors_path
 
 TEXTS = [
     "Why divide attention scores by the square root of the key dimension?",

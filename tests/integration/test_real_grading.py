@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.embeddings import default_embedder
 from interviewer.grading import Grade, Grader
 from interviewer.llm import LlamaCppLLM
 from interviewer.packs import load_pack
+from interviewer.retrieval.embeddings import default_embedder
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.real_model

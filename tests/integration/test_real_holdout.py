@@ -12,10 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from interviewer.embeddings import Embedder, default_embedder
-from interviewer.eval_grading import grade_cases, holdout_by_question, load_grading_dataset
+from interviewer.evaluation.grading import grade_cases, holdout_by_question, load_grading_dataset
 from interviewer.grading import Grader
 from interviewer.grading.verifier import default_verifier
+from interviewer.retrieval.embeddings import Embedder, default_embedder
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.real_model

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.embeddings import default_embedder
-from interviewer.ingest import ingest
-from interviewer.retrieval import HybridRetriever
-from interviewer.store import KnowledgeStore
+from interviewer.retrieval.embeddings import default_embedder
+from interviewer.retrieval.ingest import ingest
+from interviewer.retrieval.search import HybridRetriever
+from interviewer.retrieval.store import KnowledgeStore
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.real_model

@@ -151,7 +151,7 @@ def test_a_plain_interview_runs_on_both_servers(both_stores: tuple[str, Path], l
     )
     assert result.returncode == 0, result.stderr
     assert "Session " in result.stdout and "/5" in result.stdout
-    from interviewer.history import History
+    from interviewer.records.history import History
 
     [attempt] = History(tmp_path / "data" / "history.sqlite").sessions()[0]["attempts"]
     assert_served_or_named(attempt["grade"], served_id, llm_url)
@@ -182,7 +182,7 @@ def test_follow_ups_are_asked_through_the_model_server(both_stores: tuple[str, P
     assert "Traceback" not in result.stderr and "Follow-up" in result.stdout, result.stdout[-2000:]
     requests = log.read_text(errors="replace").count("POST /v1/chat/completions") - requests_before
     assert requests >= 2, f"the grade and the follow-up both went to the server ({requests} requests)"
-    from interviewer.history import History
+    from interviewer.records.history import History
 
     transcript = History(tmp_path / "data" / "history.sqlite").sessions()[0]["transcript"]
     follow_up = next(item for item in transcript if item["type"] == "follow-up")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-import interviewer.embeddings
+import interviewer.retrieval.embeddings
 from interviewer.cli import main
 from tests.fakes import BagOfWordsEmbedder
 
@@ -21,5 +21,5 @@ def fake_embedder() -> BagOfWordsEmbedder:
 
 
 if __name__ == "__main__":
-    interviewer.embeddings.default_embedder = fake_embedder  # type: ignore[assignment]
+    interviewer.retrieval.embeddings.default_embedder = fake_embedder  # type: ignore[assignment]
     main()

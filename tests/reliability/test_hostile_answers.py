@@ -20,10 +20,10 @@ from rich.console import Console
 
 from interviewer.agent.state import Action, Turn
 from interviewer.grading import Calibration, Grade, Grader
-from interviewer.history import History
 from interviewer.llm import CallStats
 from interviewer.plain import PlainInterview, format_grade, printable
-from interviewer.report import build_report, render_html, render_markdown
+from interviewer.records.history import History
+from interviewer.records.report import build_report, render_html, render_markdown
 from tests.agent_helpers import genai_core, make_session, plan, shared_retriever
 from tests.fakes import BagOfWordsEmbedder
 

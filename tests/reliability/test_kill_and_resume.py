@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.history import History
+from interviewer.records.history import History
 from tests.conftest import REPO_ROOT
 
 KILLS_WANTED = 24

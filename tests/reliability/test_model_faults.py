@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from interviewer.errors import ModelError
-from interviewer.history import History
 from interviewer.llm import LlamaCppLLM, ModelUnavailableError, default_model_path
+from interviewer.records.history import History
 from tests.agent_helpers import answer, make_session, plan, play, strong
 
 ANSWER = ("RAG retrieves relevant passages from a document store at query time and puts them into the prompt, "

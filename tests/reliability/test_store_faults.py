@@ -29,9 +29,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from interviewer.history import History
-from interviewer.ingest import ingest as ingest_in_process
-from interviewer.store import _forget_clients
+from interviewer.records.history import History
+from interviewer.retrieval.ingest import ingest as ingest_in_process
+from interviewer.retrieval.store import _forget_clients
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.fakes import BagOfWordsEmbedder
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.history import History
+from interviewer.records.history import History
 from tests.agent_helpers import make_session
 from tests.conftest import REPO_ROOT
 

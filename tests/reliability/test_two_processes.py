@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.history import History
+from interviewer.records.history import History
 from tests.agent_helpers import make_session, plan, play, weak
 from tests.conftest import FIXTURES, REPO_ROOT, run_cli
 

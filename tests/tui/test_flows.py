@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static, TextArea
 
 from interviewer.errors import ModelError
-from interviewer.history import History
+from interviewer.records.history import History
 from tests.agent_helpers import genai_core
 from tests.tui.conftest import FakeClock, build_app, interview, pilot_test
 from tui.screens.dialogs import ConfirmScreen, DisputeScreen, ErrorScreen

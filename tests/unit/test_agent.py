@@ -8,8 +8,8 @@ import pytest
 
 from interviewer.agent.state import Action
 from interviewer.errors import PackError
-from interviewer.history import History
 from interviewer.llm import ModelUnavailableError
+from interviewer.records.history import History
 from tests.agent_helpers import Clock, answer, genai_core, make_session, plan, play, strong, turns, weak
 from tests.fakes import make_fake_chat_model, reply, tool_call
 

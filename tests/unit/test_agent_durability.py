@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from interviewer.history import History
+from interviewer.records.history import History
 from tests.agent_driver import SESSION_ID
 from tests.agent_helpers import make_session, play, strong, turns
 from tests.conftest import REPO_ROOT

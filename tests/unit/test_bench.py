@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer import bench
+from interviewer.evaluation import bench
 
 
 def test_every_row_says_why_when_nothing_was_measured() -> None:

@@ -37,7 +37,7 @@ def test_history_report_and_anki_export_of_a_played_session(tmp_path):
     assert all(attempt["grade"]["key_points"] for attempt in session["attempts"])
 
     # The JSON history is enough to rebuild the report.
-    from interviewer.report import build_report, render_json
+    from interviewer.records.report import build_report, render_json
     from tests.agent_helpers import genai_core
 
     rebuilt = json.loads(render_json(build_report(session, genai_core())))
@@ -89,7 +89,7 @@ def test_a_crash_mid_interview_is_explained_and_the_answer_kept(monkeypatch):
 
     import interviewer.wiring
     from interviewer.cli import app
-    from interviewer.history import History
+    from interviewer.records.history import History
 
     session = make_session(data_dir())
 

@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
-from interviewer.documents import find_documents, load_document, section_titles
-from interviewer.eval_retrieval import default_retrieval_dataset, load_retrieval_dataset
+from interviewer.evaluation.retrieval import default_retrieval_dataset, load_retrieval_dataset
 from interviewer.packs import check_section_references, discover_packs, load_pack
 from interviewer.resources import builtin_docs_dir, builtin_eval_dir, builtin_packs_dir
+from interviewer.retrieval.documents import find_documents, load_document, section_titles
 from tests.conftest import SEEDS_DIR
 
 TOPIC_AREAS = {

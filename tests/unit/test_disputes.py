@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from interviewer.disputes import grading_rows
-from interviewer.eval_grading import load_grading_dataset
-from interviewer.history import DISPUTE_NOTE_LIMIT, History, HistoryError
+from interviewer.evaluation.grading import load_grading_dataset
 from interviewer.packs import Pack
-from interviewer.report import SessionReport, build_report, render_html, render_json, render_markdown
+from interviewer.records.disputes import grading_rows
+from interviewer.records.history import DISPUTE_NOTE_LIMIT, History, HistoryError
+from interviewer.records.report import SessionReport, build_report, render_html, render_json, render_markdown
 from tests.grade_dicts import ATTENTION, FIXTURES, LLM, grade_attempt, make_grade, starter_pack
 from tests.unit.test_cli import run
 
@@ -291,7 +291,7 @@ def test_export_options_out_of_place_are_refused(args: tuple[str, ...]) -> None:
 
 
 def test_a_disputed_wrong_verdict_proposes_verifier_pairs() -> None:
-    from interviewer.disputes import verifier_pairs
+    from interviewer.records.disputes import verifier_pairs
 
     grade = {"key_points": [
         {"key_point_id": "frozen", "statement": "LoRA freezes the base weights.", "status": "contradicted",

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.documents import (
+from interviewer.errors import DocumentError
+from interviewer.retrieval.documents import (
     CHUNK_SIZE,
     chunk_document,
     find_documents,
@@ -12,7 +13,6 @@ from interviewer.documents import (
     parse_sections,
     plain_text_to_markdown,
 )
-from interviewer.errors import DocumentError
 
 
 def test_markdown_chunks_carry_heading_path_and_topic(docs_dir: Path) -> None:

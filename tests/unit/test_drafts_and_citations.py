@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from interviewer.citations import reference_excerpt
-from interviewer.drafts import DraftStore
+from interviewer.records.drafts import DraftStore
 from interviewer.resources import builtin_docs_dir
+from interviewer.retrieval.citations import reference_excerpt
 
 
 def test_a_draft_comes_back_for_its_own_turn_only(tmp_path: Path) -> None:

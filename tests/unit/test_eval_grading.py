@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import DatasetError
-from interviewer.eval_grading import (
+from interviewer.evaluation.grading import (
     SkippedRow,
     agreement_metrics,
     evaluate_grades,
@@ -291,7 +291,7 @@ def test_holdout_by_question_grades_every_row_with_a_map_fitted_without_its_ques
 
 
 def test_a_row_naming_a_pack_question_is_graded_as_that_question(tmp_path: Path) -> None:
-    from interviewer.eval_grading import with_pack_questions
+    from interviewer.evaluation.grading import with_pack_questions
     from interviewer.packs import load_pack
     from tests.conftest import FIXTURES
 
@@ -308,7 +308,7 @@ def test_a_row_naming_a_pack_question_is_graded_as_that_question(tmp_path: Path)
 
 
 def test_kind_figures_count_strong_and_wrong_answers_per_question(tmp_path: Path) -> None:
-    from interviewer.eval_grading import kind_figures
+    from interviewer.evaluation.grading import kind_figures
 
     rows = [{"question_id": q, "kind": kind, "question": f"Q {q}?", "reference_answer": REFERENCE,
              "student_answer": "x y z", "score": "0"} for q in ("a", "b") for kind in ("strong", "wrong", "partial")]

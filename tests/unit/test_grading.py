@@ -286,7 +286,7 @@ def test_the_model_is_asked_only_about_unsettled_key_points(question) -> None:  
 
 
 def test_prepare_reads_the_question_ahead_and_looks_references_up_once(question) -> None:  # type: ignore[no-untyped-def]
-    from interviewer.retrieval import RetrievedChunk
+    from interviewer.retrieval.search import RetrievedChunk
 
     class CountingRetriever:
         def __init__(self) -> None:

@@ -10,10 +10,11 @@ import csv
 
 import pytest
 
-from interviewer.eval_grading import load_grading_dataset
+from interviewer.evaluation.grading import load_grading_dataset
 from interviewer.grading import Calibration, Grader, corpus_vocabulary, english_vocabulary
-from interviewer.grading.guards import check_non_answer, content_words, looks_like_code_or_formula, recognisable
+from interviewer.grading.guards import check_non_answer, looks_like_code_or_formula, recognisable
 from interviewer.packs import KeyPoint, Question
+from interviewer.text import content_words
 from tests.conftest import REPO_ROOT
 from tests.fakes import BagOfWordsEmbedder
 

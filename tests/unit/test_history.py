@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.history import History, HistoryError, sm2_next
+from interviewer.records.history import History, HistoryError, sm2_next
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 

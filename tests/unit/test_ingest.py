@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import StoreError
-from interviewer.ingest import ingest
-from interviewer.store import KnowledgeStore
+from interviewer.retrieval.ingest import ingest
+from interviewer.retrieval.store import KnowledgeStore
 from tests.fakes import BagOfWordsEmbedder
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.eval_grading import GradingCase
-from interviewer.eval_model_weight import measure_model_weight
+from interviewer.evaluation.grading import GradingCase
+from interviewer.evaluation.model_weight import measure_model_weight
 from interviewer.grading import Calibration, Grader
 from interviewer.grading.model_weight import (
     UNMEASURED_WEIGHT,
@@ -146,7 +146,7 @@ def test_measuring_a_model_grades_once_with_it_and_replays_every_weight(question
     assert len(oracle.history) == report.model_rows == len(cases)  # one model call a row, whatever the grid
     assert sorted(report.figures) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
     evidence = [Grader(embedder=BagOfWordsEmbedder(), llm=None).grade(c.question, c.answer).overall for c in cases]
-    from interviewer.eval_grading import agreement_metrics
+    from interviewer.evaluation.grading import agreement_metrics
 
     assert report.figures[0.0] == agreement_metrics([c.human_score for c in cases], evidence)
     assert report.best > 0 and report.figures[report.best]["pearson"] > report.figures[0.0]["pearson"]

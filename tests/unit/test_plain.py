@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
-from interviewer.history import History
 from interviewer.plain import PlainInterview, read_answer
+from interviewer.records.history import History
 from tests.agent_helpers import genai_core, make_session, plan
 from tests.fakes import make_fake_chat_model, reply, tool_call
 

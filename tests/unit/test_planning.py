@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from interviewer.agent.planning import SessionPlan, next_difficulty, pick_next_question
 from interviewer.packs import load_pack
-from interviewer.planning import SessionPlan, next_difficulty, pick_next_question
 from tests.conftest import REPO_ROOT
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from interviewer.history import History
 from interviewer.packs import Pack
-from interviewer.report import SessionReport, build_report, render_html, render_json, render_markdown
+from interviewer.records.history import History
+from interviewer.records.report import SessionReport, build_report, render_html, render_json, render_markdown
 from tests.grade_dicts import ATTENTION, LLM, grade_attempt, make_grade, starter_pack
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)

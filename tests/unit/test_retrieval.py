@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.ingest import ingest
-from interviewer.retrieval import BM25Index, HybridRetriever, reciprocal_rank_fusion, tokenize
-from interviewer.store import KnowledgeStore
+from interviewer.retrieval.ingest import ingest
+from interviewer.retrieval.search import BM25Index, HybridRetriever, reciprocal_rank_fusion
+from interviewer.retrieval.store import KnowledgeStore
+from interviewer.text import tokenize
 from tests.fakes import BagOfWordsEmbedder
 
 
@@ -73,7 +74,7 @@ def test_lexical_side_scores_as_bm25_over_every_section(retriever: HybridRetriev
 
 def test_postings_split_into_parts_score_the_same(retriever: HybridRetriever, monkeypatch: pytest.MonkeyPatch) -> None:
     """A common term's postings span several records; reading them back gives the same scores."""
-    import interviewer.store as store_module
+    import interviewer.retrieval.store as store_module
 
     query = "vector index search"
     total, mean_tokens, _ = retriever.store.lexical_statistics()
@@ -88,7 +89,7 @@ def test_postings_split_into_parts_score_the_same(retriever: HybridRetriever, mo
 
 def test_a_store_without_its_search_index_says_to_rebuild_and_ingest_restores_it(tmp_path, docs_dir) -> None:
     from interviewer.errors import StoreError
-    from interviewer.store import LEXICAL_COLLECTION_NAME, _client
+    from interviewer.retrieval.store import LEXICAL_COLLECTION_NAME, _client
 
     embedder = BagOfWordsEmbedder()
     ingest([docs_dir], tmp_path / "store", embedder)

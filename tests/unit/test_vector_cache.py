@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.documents import chunk_document, find_documents, load_document
-from interviewer.embeddings import DEFAULT_EMBEDDING_MODEL, bundled_model_path, model_digest
-from interviewer.ingest import ingest
 from interviewer.resources import builtin_docs_dir
-from interviewer.vector_cache import VectorCache, shipped_vectors_path, text_key
+from interviewer.retrieval.documents import chunk_document, find_documents, load_document
+from interviewer.retrieval.embeddings import DEFAULT_EMBEDDING_MODEL, bundled_model_path, model_digest
+from interviewer.retrieval.ingest import ingest
+from interviewer.retrieval.vector_cache import VectorCache, shipped_vectors_path, text_key
 from tests.fakes import BagOfWordsEmbedder
 
 

@@ -114,7 +114,7 @@ class FeedbackScreen(ModalScreen[None]):
         return table
 
     def _excerpt(self, citation: dict[str, Any]) -> Text:
-        from interviewer.citations import reference_excerpt
+        from interviewer.retrieval.citations import reference_excerpt
 
         found = reference_excerpt(str(citation.get("source", "")), str(citation.get("heading", "")),
                                   self.backend.reference_roots())

@@ -25,7 +25,7 @@ MOST_DUE = 10
 
 def final_attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per question, the attempt holding its final grade (a follow-up's supersedes), else its last attempt."""
-    from interviewer.report import attempts_by_question, last_graded_attempt
+    from interviewer.records.report import attempts_by_question, last_graded_attempt
 
     return [last_graded_attempt(group) or group[-1] for group in attempts_by_question(attempts).values()]
 
@@ -42,7 +42,7 @@ def topic_series(sessions: list[dict[str, Any]]) -> dict[str, list[float]]:
 
 def export_report(screen: Screen[Any], backend: Backend, session_id: str) -> list[Path]:
     """Write the session's report as Markdown and HTML in the data dir's reports/ folder; tell the user where."""
-    from interviewer.report import build_report, render_html, render_markdown
+    from interviewer.records.report import build_report, render_html, render_markdown
 
     session = backend.history().session(session_id)
     if session is None:
@@ -179,7 +179,7 @@ class HistoryScreen(Screen[None]):
         self._practise(next(iter(self._due), "genai-core"), SHORT_SESSION)
 
     def _practise(self, pack: str, questions: int) -> None:
-        from interviewer.planning import SessionPlan
+        from interviewer.agent.planning import SessionPlan
 
         plan = SessionPlan(pack=pack, questions=max(1, questions),
                            max_follow_ups=self.backend.settings.max_follow_ups)

@@ -167,7 +167,7 @@ class HomeScreen(Screen[None]):
     def start(self) -> None:
         from pydantic import ValidationError
 
-        from interviewer.planning import SessionPlan
+        from interviewer.agent.planning import SessionPlan
 
         pack = self.query_one("#pack", Select).value
         if pack is Select.BLANK:

@@ -18,9 +18,9 @@ from typing import Any
 
 from interviewer.agent.follow_up import write_follow_up
 from interviewer.agent.tools import ToolBox
-from interviewer.embeddings import Embedder
 from interviewer.grading.model_weight import ModelWeight
 from interviewer.packs import Question
+from interviewer.retrieval.embeddings import Embedder
 
 
 @dataclass

@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from interviewer.documents import CHUNKER_VERSION, Chunk
-from interviewer.embeddings import Embedder
 from interviewer.errors import StoreError
+from interviewer.retrieval.documents import CHUNKER_VERSION, Chunk
+from interviewer.retrieval.embeddings import Embedder
 
 COLLECTION_NAME = "interviewer-knowledge"
 LEXICAL_COLLECTION_NAME = "interviewer-lexical"
@@ -220,7 +220,7 @@ def _probe_in_child(path: Path, timeout_s: float) -> str | None:
 
     A separate process because a damaged HNSW file can make Chroma crash the process (SIGSEGV) or never return.
     """
-    code = "import sys; from interviewer.store import probe_store; probe_store(sys.argv[1])"
+    code = "import sys; from interviewer.retrieval.store import probe_store; probe_store(sys.argv[1])"
     try:
         done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
                               timeout=timeout_s, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})

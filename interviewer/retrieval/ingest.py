@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from interviewer.documents import Chunk, Document, chunk_document, find_documents, load_document
-from interviewer.embeddings import Embedder
 from interviewer.errors import DocumentError
 from interviewer.packs import PackCatalog
 from interviewer.resources import builtin_docs_dir
-from interviewer.retrieval import tokenize
-from interviewer.store import KnowledgeStore
-from interviewer.vector_cache import cache_for, vector_cache_enabled
+from interviewer.retrieval.documents import Chunk, Document, chunk_document, find_documents, load_document
+from interviewer.retrieval.embeddings import Embedder
+from interviewer.retrieval.store import KnowledgeStore
+from interviewer.retrieval.vector_cache import cache_for, vector_cache_enabled
+from interviewer.text import tokenize
 
 ProgressCallback = Callable[[int, int], None]
 # Large blocks let the encoder sort by length (less padding); small model batches are fastest on 2 cores.

@@ -19,7 +19,7 @@ from typing import Any
 
 from interviewer.errors import InterviewerError
 from interviewer.packs import Pack, Question
-from interviewer.report import (
+from interviewer.records.report import (
     WEAK_STATUSES,
     attempts_by_question,
     first_sentences,

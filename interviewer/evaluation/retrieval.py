@@ -14,7 +14,7 @@ from pathlib import Path
 
 from interviewer.errors import DatasetError
 from interviewer.resources import builtin_eval_dir
-from interviewer.retrieval import RetrievedChunk, Retriever
+from interviewer.retrieval.search import RetrievedChunk, Retriever
 
 
 def default_retrieval_dataset() -> Path:

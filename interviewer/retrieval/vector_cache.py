@@ -134,7 +134,7 @@ def cache_for(embedder: object) -> VectorCache | None:
     fingerprint = getattr(embedder, "fingerprint", None)
     if not fingerprint:
         return None
-    from interviewer.embeddings import cache_root
+    from interviewer.retrieval.embeddings import cache_root
 
     model_id = str(getattr(embedder, "model_id", "model"))
     dimension = int(getattr(embedder, "dimension", 0))
@@ -149,9 +149,9 @@ def cache_for(embedder: object) -> VectorCache | None:
 
 def write_shipped_vectors() -> int:
     """`make vectors`: embed every chunk of the built-in documents and write knowledge/vectors/<model>.npz."""
-    from interviewer.documents import chunk_document, find_documents, load_document
-    from interviewer.embeddings import default_embedder
     from interviewer.resources import builtin_docs_dir
+    from interviewer.retrieval.documents import chunk_document, find_documents, load_document
+    from interviewer.retrieval.embeddings import default_embedder
 
     embedder = default_embedder()
     texts: list[str] = []
@@ -171,6 +171,6 @@ def write_shipped_vectors() -> int:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--ship"]:
-        print("usage: python -m interviewer.vector_cache --ship", file=sys.stderr)
+        print("usage: python -m interviewer.retrieval.vector_cache --ship", file=sys.stderr)
         raise SystemExit(2)
     raise SystemExit(write_shipped_vectors())

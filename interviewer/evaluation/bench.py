@@ -104,8 +104,8 @@ def measure_ingest(roots: Sequence[Path], folder: Path, embed_every_chunk: bool 
     """A cold build of a store at folder/"store" (kept for the other measurements), an unchanged re-run, and,
     with `embed_every_chunk`, a second build with the vector cache off: what the embedder itself costs, as for a
     user's own documents. The model load is timed on its own because a process pays it once."""
-    from interviewer.embeddings import default_embedder
-    from interviewer.ingest import ingest
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.retrieval.ingest import ingest
 
     store = folder / "store"
     # The cold build comes first, before this process has loaded any model, as on a new machine.
@@ -135,10 +135,10 @@ def measure_ingest(roots: Sequence[Path], folder: Path, embed_every_chunk: bool 
 
 def measure_retrieval(store: Path, rounds: int = 3, max_queries: int | None = None) -> dict[str, float]:
     """Hybrid search (k=5) over the retrieval evaluation queries, one at a time, after a warm-up query."""
-    from interviewer.embeddings import default_embedder
-    from interviewer.eval_retrieval import default_retrieval_dataset, load_retrieval_dataset
-    from interviewer.retrieval import HybridRetriever
-    from interviewer.store import KnowledgeStore
+    from interviewer.evaluation.retrieval import default_retrieval_dataset, load_retrieval_dataset
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.retrieval.search import HybridRetriever
+    from interviewer.retrieval.store import KnowledgeStore
 
     embedder = default_embedder()
     queries = [case.query for case in load_retrieval_dataset(default_retrieval_dataset())][:max_queries]
@@ -199,12 +199,12 @@ def measure_grading(store: Path, settings: Any, questions: int = 20, read_ahead:
     A model whose measured weight is 0 is not asked when grading; it is asked here anyway (at the weight an
     unmeasured model gets), since what the model costs is the point, and the figures say so.
     """
-    from interviewer.embeddings import default_embedder
     from interviewer.grading import Grader
     from interviewer.grading.model_weight import UNMEASURED_WEIGHT
     from interviewer.grading.verifier import default_verifier
-    from interviewer.retrieval import HybridRetriever
-    from interviewer.store import KnowledgeStore
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.retrieval.search import HybridRetriever
+    from interviewer.retrieval.store import KnowledgeStore
 
     picked = benchmark_questions(questions + 1)
     measured = picked[1:] if warm_up else picked[:questions]
@@ -264,12 +264,12 @@ FIRST_GRADE_SCRIPT = """
 import json, sys, time
 from pathlib import Path
 started = time.perf_counter()
-from interviewer.embeddings import default_embedder
+from interviewer.retrieval.embeddings import default_embedder
 from interviewer.grading import Grader
 from interviewer.grading.verifier import default_verifier
-from interviewer.retrieval import HybridRetriever
-from interviewer.store import KnowledgeStore
-from interviewer.bench import benchmark_questions
+from interviewer.retrieval.search import HybridRetriever
+from interviewer.retrieval.store import KnowledgeStore
+from interviewer.evaluation.bench import benchmark_questions
 question = benchmark_questions(1)[0]
 embedder = default_embedder()
 retriever = None if sys.argv[1] == "-" else HybridRetriever(KnowledgeStore.open_for_query(Path(sys.argv[1]),
@@ -360,8 +360,8 @@ def measure_graph_turn(store: Path, settings: Any, data_dir: Path, questions: in
     """Interview turns with the default models through the LangGraph session (checkpointed as in use), against
     the node functions it calls: grading, the follow-up the model writes, history writes. What is left is the
     framework: scheduling, state merging and the synchronous SQLite checkpoint. The first turn is a warm-up."""
+    from interviewer.agent.planning import SessionPlan
     from interviewer.agent.state import Action
-    from interviewer.planning import SessionPlan
     from interviewer.wiring import open_interview
 
     # The built-in pack over the bench's store, with this machine's model settings; in-process, as timed above.
@@ -461,8 +461,8 @@ def _guarded(name: str, measure: Callable[[], dict[str, Any]], status: Status) -
 def run_all(quick: bool = False, status: Status = _quiet) -> BenchReport:
     """Every figure of the table, measured in this process over a store built in a temporary folder."""
     from interviewer.config import load_settings
-    from interviewer.embeddings import default_embedder
     from interviewer.resources import builtin_docs_dir
+    from interviewer.retrieval.embeddings import default_embedder
 
     started = time.perf_counter()
     settings = load_settings()

