@@ -25,7 +25,7 @@ def open_full_screen(settings: Settings, *, plan: Any = None, resume: bool = Fal
 
 
 def main() -> None:
-    cli.full_screen = open_full_screen
+    cli.use_full_screen(open_full_screen)
     cli.main()
 
 

@@ -1,0 +1,160 @@
+"""`interviewer packs ...`: list, show, validate and scaffold question packs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from interviewer.cli.common import (
+    err,
+    load_catalog,
+    out,
+    packs_app,
+    state,
+)
+from interviewer.errors import PackError
+
+if TYPE_CHECKING:
+    from interviewer.config import Settings
+
+
+# --- packs ------------------------------------------------------------------------------------------------
+
+
+def known_sections(settings: Settings, extra_docs: list[Path]) -> dict[str, set[str]]:
+    """file name -> its headings, over the built-in documents plus the given ones."""
+    from interviewer.resources import builtin_docs_dir
+    from interviewer.retrieval.documents import find_documents, load_document, section_titles
+
+    sections: dict[str, set[str]] = {}
+    for path, name in find_documents(builtin_docs_dir()):
+        sections[name] = section_titles(load_document(path))
+    for path in extra_docs:
+        if path.is_file():
+            sections[path.name] = section_titles(load_document(path))
+    return sections
+
+
+@packs_app.command("validate")
+def packs_validate(
+    paths: Annotated[list[Path], typer.Argument(help="Pack files (or folders of packs) to check.")],
+) -> None:
+    """Check pack files; print every problem as file:line:column: message."""
+    from interviewer.packs import LoadedPack, check_section_references, pack_files, validate_pack_file
+
+    settings = state.settings()
+    files: list[Path] = []
+    for path in paths:
+        files.extend(pack_files(path) if path.is_dir() else [path])
+    if not files:
+        raise PackError("no .yaml pack files found in the given paths", "Nothing to validate")
+    failed = 0
+    for path in files:
+        pack, problems = validate_pack_file(path)
+        if pack is not None:
+            loaded = LoadedPack(pack, path, builtin=False)
+            problems = check_section_references(loaded, known_sections(settings, loaded.document_paths()))
+        for problem in problems:
+            err.print(str(problem), markup=False)
+        if problems:
+            failed += 1
+        else:
+            assert pack is not None
+            out.print(
+                f"{path}: ok ({len(pack.questions)} questions, {len(pack.topics)} topics)", markup=False
+            )
+    if failed:
+        err.print(f"{failed} of {len(files)} pack file(s) have problems", markup=False)
+        raise typer.Exit(1)
+
+
+@packs_app.command("list")
+def packs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the built-in and user packs with their topics; report packs that were skipped."""
+    settings = state.settings()
+    catalog = load_catalog(settings)
+    rows = []
+    for loaded in catalog.packs:
+        pack = loaded.pack
+        counts = {topic.id: sum(q.topic == topic.id for q in pack.questions) for topic in pack.topics}
+        rows.append(
+            {
+                "name": pack.name,
+                "title": pack.title,
+                "version": pack.version,
+                "questions": len(pack.questions),
+                "topics": counts,
+                "origin": "built-in" if loaded.builtin else "user",
+                "path": str(loaded.path),
+            }
+        )
+    if as_json:
+        out.print_json(json.dumps({"packs": rows, "skipped": [e.message for e in catalog.skipped]}))
+    else:
+        for row in rows:
+            out.print(
+                f"[bold]{row['name']}[/bold]  {row['title']}  v{row['version']}  "
+                f"{row['questions']} questions  ({row['origin']})"
+            )
+            topics = row["topics"]
+            assert isinstance(topics, dict)
+            out.print("  topics: " + ", ".join(f"{t} ({n})" for t, n in topics.items()), markup=False)
+        if not rows:
+            out.print("No packs found.")
+        out.print(f"[dim]Your own packs go in {settings.user_packs_path}[/dim]")
+    for skipped in catalog.skipped:
+        err.print(f"Skipped a broken pack:\n{skipped.message}", markup=False)
+
+
+@packs_app.command("show")
+def packs_show(
+    name: Annotated[str, typer.Argument(help="Pack name (or file name).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List a pack's questions: id, topic, difficulty, key points, misconceptions, reference-only or not."""
+    loaded = load_catalog(state.settings()).get(name)
+    rows = loaded.pack.question_rows()
+    if as_json:
+        out.print_json(json.dumps({"name": loaded.pack.name, "path": str(loaded.path), "questions": rows}))
+        return
+    out.print(f"{loaded.pack.name}  {loaded.pack.title}  ({len(rows)} questions, {loaded.path})", markup=False)
+    out.print(f"  {'id':<44} {'topic':<20} diff  key pts  misconc.", markup=False, style="bold")
+    for row in rows:
+        points = "ref-only" if row["reference_only"] else row["key_points"]
+        out.print(f"  {row['id']!s:<44} {row['topic']!s:<20} {row['difficulty']!s:>4}  {points!s:>7}  "
+                  f"{row['misconceptions']!s:>8}", markup=False)
+
+
+@packs_app.command("schema")
+def packs_schema() -> None:
+    """Print the pack JSON Schema (point your editor's YAML plugin at it)."""
+    from interviewer.packs import pack_json_schema
+
+    sys.stdout.write(pack_json_schema() + "\n")
+
+
+@packs_app.command("new")
+def packs_new(
+    name: Annotated[str, typer.Argument(help="Pack name: lowercase letters, digits and '-'.")],
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Where to write it (default: your packs folder).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a small valid pack to start from."""
+    from interviewer.packs import scaffold_pack
+
+    settings = state.settings()
+    text = scaffold_pack(name)
+    target = out_path or settings.user_packs_path / f"{name}.yaml"
+    if target.exists() and not force:
+        raise PackError(f"{target} already exists; pass --force to overwrite it", "Pack exists")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    out.print(
+        f"Wrote {target}. Edit it, then check it with: interviewer packs validate {target}", markup=False
+    )
