@@ -30,8 +30,8 @@ import httpx
 import pytest
 
 from interviewer.records.history import History
+from interviewer.retrieval.chroma import forget_clients as _forget_clients
 from interviewer.retrieval.ingest import ingest as ingest_in_process
-from interviewer.retrieval.store import _forget_clients
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.fakes import BagOfWordsEmbedder
 

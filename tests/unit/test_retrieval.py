@@ -89,7 +89,8 @@ def test_postings_split_into_parts_score_the_same(retriever: HybridRetriever, mo
 
 def test_a_store_without_its_search_index_says_to_rebuild_and_ingest_restores_it(tmp_path, docs_dir) -> None:
     from interviewer.errors import StoreError
-    from interviewer.retrieval.store import LEXICAL_COLLECTION_NAME, _client
+    from interviewer.retrieval.chroma import local_client as _client
+    from interviewer.retrieval.store import LEXICAL_COLLECTION_NAME
 
     embedder = BagOfWordsEmbedder()
     ingest([docs_dir], tmp_path / "store", embedder)
