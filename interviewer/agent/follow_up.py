@@ -127,7 +127,7 @@ def _tool_loop(
     Every call and result goes into `events`. Any failure of the model ends the loop with None: the caller has an
     authored fallback, so a crashed or confused model never stops the interview.
     """
-    from langchain_core.messages import HumanMessage, ToolMessage
+    from langchain_core.messages import HumanMessage
 
     tools = toolbox.langchain_tools()
     calls = 0
@@ -169,23 +169,32 @@ def _tool_loop(
                 continue
             return text if write_text else None
         messages.append(reply)
-        if len(tool_calls) > max_tool_calls - calls:
-            events.append(event("notice", f"The interviewer model asked for {len(tool_calls)} tool calls at once; "
-                                          f"only {max_tool_calls - calls} ran (at most {max_tool_calls} in all).",
-                                ok=False))
-        for number, call in enumerate(tool_calls[: max_tool_calls - calls], start=calls + 1):
-            outcome = toolbox.run(str(call.get("name", "")), call.get("args"))
-            events.append(event("tool-call", f"{outcome.name}({_format_args(outcome.arguments)})",
-                                tool=outcome.name, arguments=outcome.arguments))
-            events.append(event("tool-result", outcome.content, tool=outcome.name, ok=outcome.ok,
-                                sections=outcome.sections))
-            sections.extend(outcome.sections)
-            messages.append(ToolMessage(content=outcome.content, tool_call_id=str(call.get("id") or f"call-{number}")))
-        calls += len(tool_calls[: max_tool_calls - calls])
+        calls += _run_tool_calls(toolbox, tool_calls, calls, max_tool_calls, messages, events, sections)
         if then:
             # Small models continue whatever pattern came last (here, tool calls): restate the task after results.
             messages.append(HumanMessage(then))
     return None
+
+
+def _run_tool_calls(toolbox: ToolBox, tool_calls: list[Any], calls: int, max_tool_calls: int, messages: list[Any],
+                    events: list[dict[str, Any]], sections: list[dict[str, Any]]) -> int:
+    """Run the calls the budget still allows, recording each call and result; returns how many ran."""
+    from langchain_core.messages import ToolMessage
+
+    if len(tool_calls) > max_tool_calls - calls:
+        events.append(event("notice", f"The interviewer model asked for {len(tool_calls)} tool calls at once; "
+                                      f"only {max_tool_calls - calls} ran (at most {max_tool_calls} in all).",
+                            ok=False))
+    allowed = tool_calls[: max_tool_calls - calls]
+    for number, call in enumerate(allowed, start=calls + 1):
+        outcome = toolbox.run(str(call.get("name", "")), call.get("args"))
+        events.append(event("tool-call", f"{outcome.name}({_format_args(outcome.arguments)})",
+                            tool=outcome.name, arguments=outcome.arguments))
+        events.append(event("tool-result", outcome.content, tool=outcome.name, ok=outcome.ok,
+                            sections=outcome.sections))
+        sections.extend(outcome.sections)
+        messages.append(ToolMessage(content=outcome.content, tool_call_id=str(call.get("id") or f"call-{number}")))
+    return len(allowed)
 
 
 def _record_failure(events: list[dict[str, Any]], failure: dict[str, str]) -> None:
