@@ -16,12 +16,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from interviewer.errors import PackError
+from interviewer.text import reference_statements
 
 PACK_SUFFIXES = (".yaml", ".yml")
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+# A question written without key points is graded against its reference answer; its key points are the
+# reference's sentences, and this tag marks it so grading, feedback and reports say it has no authored rubric.
+REFERENCE_ONLY_TAG = "reference-only"
+REFERENCE_PROBE = "What else would a complete answer say? Go one step further than you did."
 _SLUG = re.compile(SLUG_PATTERN)
 
 
@@ -57,7 +62,8 @@ class Question(_Strict):
     question: str = Field(min_length=8, description="What the candidate is asked.")
     reference_answer: str = Field(min_length=8, description="The answer a strong candidate would give.")
     key_points: list[KeyPoint] = Field(
-        min_length=2, max_length=6, description="The rubric: 2 to 6 key points."
+        default_factory=list, max_length=6,
+        description="The rubric: 2 to 6 key points. Leave out to grade against the reference answer's sentences.",
     )
     follow_ups: list[str] = Field(
         default_factory=list, description="Deeper questions an interviewer may ask."
@@ -76,6 +82,30 @@ class Question(_Strict):
         if any(not value.strip() for value in values):
             raise ValueError("entries must not be empty")
         return [value.strip() for value in values]
+
+    @field_validator("key_points")
+    @classmethod
+    def _two_or_none(cls, points: list[KeyPoint]) -> list[KeyPoint]:
+        if len(points) == 1:
+            raise ValueError("give 2 to 6 key points, or none to grade against the reference answer")
+        return points
+
+    @model_validator(mode="after")
+    def _reference_only_rubric(self) -> Question:
+        if not self.key_points:
+            # Built without the length rules: a reference's clause ("push back") is what the answer is held to.
+            self.key_points = [
+                KeyPoint.model_construct(id=f"ref-{number}", statement=statement, weight=1.0, probe=REFERENCE_PROBE)
+                for number, statement in enumerate(reference_statements(self.reference_answer), start=1)
+            ]
+            if REFERENCE_ONLY_TAG not in self.tags:
+                self.tags = [*self.tags, REFERENCE_ONLY_TAG]
+        return self
+
+    @property
+    def reference_only(self) -> bool:
+        """True when the rubric is the reference answer's sentences, not key points an author wrote."""
+        return REFERENCE_ONLY_TAG in self.tags
 
     def key_point(self, key_point_id: str) -> KeyPoint:
         for point in self.key_points:
@@ -119,8 +149,9 @@ class Pack(_Strict):
 
     def question_rows(self) -> list[dict[str, object]]:
         """One row per question, as `interviewer packs show` prints it."""
-        return [{"id": q.id, "topic": q.topic, "difficulty": q.difficulty, "key_points": len(q.key_points),
-                 "misconceptions": len(q.misconceptions), "reference_only": not q.key_points,
+        return [{"id": q.id, "topic": q.topic, "difficulty": q.difficulty,
+                 "key_points": 0 if q.reference_only else len(q.key_points),
+                 "misconceptions": len(q.misconceptions), "reference_only": q.reference_only,
                  "question": q.question} for q in self.questions]
 
 
@@ -229,9 +260,10 @@ def _describe_pydantic_error(error: Any) -> str:
         return (
             f"'{field}' must be a lowercase slug (letters, digits, '-', '_', '.'), not {_short(error.get('input'))}"
         )
-    if kind in ("too_short", "too_long") and field == "key_points":
+    if kind in ("too_short", "too_long", "value_error") and field == "key_points":
         count = len(error.get("input") or [])
-        return f"a question needs 2 to 6 key points, this one has {count}"
+        return f"a question needs 2 to 6 key points (or none, to be graded against its reference answer), " \
+            f"this one has {count}"
     if field == "weight":
         return f"weight must be a number greater than 0 and at most 10, not {_short(error.get('input'))}"
     return f"'{field}': {error['msg']}"

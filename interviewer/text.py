@@ -52,3 +52,16 @@ def stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Search tokens: lower-cased, stemmed, without stopwords (BM25 and every lexical overlap use these)."""
     return [stem(token) for token in _TOKEN.findall(text.lower()) if token not in _STOPWORDS]
+
+
+def reference_statements(reference_answer: str, most: int = 6) -> list[str]:
+    """Statements to grade against when a question has only a reference answer: its sentences (the longest ones
+    when there are more than `most`), or its clauses when it is one sentence; always at least two."""
+    sentences = [s for s in split_sentences(reference_answer) if len(s.split()) >= 3]
+    if len(sentences) < 2:
+        parts = re.split(r",\s+|;\s+|\s+and\s+", reference_answer)
+        sentences = [p.strip() for p in parts if len(p.split()) >= 2] or [reference_answer, reference_answer]
+    if len(sentences) > most:
+        keep = sorted(sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))[:most])
+        sentences = [sentences[i] for i in keep]
+    return sentences[:most] if len(sentences) >= 2 else sentences * 2

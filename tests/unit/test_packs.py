@@ -123,14 +123,22 @@ def test_too_few_key_points_is_reported() -> None:
 """,
         "",
     )
-    assert "p.yaml:17:7: a question needs 2 to 6 key points, this one has 1" in problems_for(text)
+    assert ("p.yaml:17:7: a question needs 2 to 6 key points (or none, to be graded against its reference answer), "
+            "this one has 1") in problems_for(text)
 
 
-def test_empty_key_points_is_reported() -> None:
+def test_a_question_without_key_points_is_graded_against_its_reference_answer() -> None:
     start = VALID.index("    key_points:\n      - id: fresh-data")
     end = VALID.index("  - id: decoding-temperature")
-    text = VALID[:start] + "    key_points: []\n" + VALID[end:]
-    assert "p.yaml:16:17: a question needs 2 to 6 key points, this one has 0" in problems_for(text)
+    for rubric in ("    key_points: []\n", ""):
+        pack, problems = validate_pack_text(VALID[:start] + rubric + VALID[end:], Path("p.yaml"))
+        assert problems == [] and pack is not None
+        question = pack.questions[0]
+        assert question.reference_only and "reference-only" in question.tags
+        assert len(question.key_points) >= 2
+        assert all(point.statement in question.reference_answer for point in question.key_points)
+        assert [row["reference_only"] for row in pack.question_rows()] == [True, False]
+        assert pack.question_rows()[0]["key_points"] == 0
 
 
 def test_bad_yaml_points_at_the_syntax_error() -> None:
