@@ -6,6 +6,7 @@ One definition of each, so retrieval, grading and the follow-up check split and 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # A word for the grader: letters with an optional contraction ("don't"); digits and symbols are not words here.
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
@@ -65,3 +66,17 @@ def reference_statements(reference_answer: str, most: int = 6) -> list[str]:
         keep = sorted(sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))[:most])
         sentences = [sentences[i] for i in keep]
     return sentences[:most] if len(sentences) >= 2 else sentences * 2
+
+
+# A question that repeats this share of a key point's own words (those the question does not already use) has
+# given the point away: answering it takes reading, not knowing.
+GIVEAWAY_SHARE = 0.35
+
+
+def giveaway_share(statement: str, asked: str, already_said: Sequence[str] = ()) -> float | None:
+    """How much of `statement`'s own words `asked` repeats: those words minus the ones in `already_said` (the
+    question, the probe) that `asked` contains. None when the statement has fewer than two words of its own."""
+    own = set(tokenize(statement)).difference(*(tokenize(text) for text in already_said))
+    if len(own) < 2:
+        return None
+    return len(own & set(tokenize(asked))) / len(own)

@@ -25,14 +25,13 @@ from interviewer.grading.model_text import review_model_prose
 from interviewer.packs import KeyPoint, Question
 from interviewer.prompts import escape_untrusted, load_prompt
 from interviewer.retrieval.embeddings import Embedder
-from interviewer.text import tokenize
+from interviewer.text import GIVEAWAY_SHARE, giveaway_share
 
 # Measured on the built-in pack with MiniLM (benchmarks/follow_up_bench.py), using the authored probes as stand-ins
 # for follow-ups: "closest key point, at least 0.25" accepts 57% of probes for their own point and 9% for another
 # point; a cut-off alone separates them poorly (0.25 alone: 79% and 45%). A wrongly accepted follow-up
 # asks about the wrong point, a wrongly rejected one only loses the model's wording, so the rule errs strict.
 ABOUT_THRESHOLD = 0.25
-GIVEAWAY_SHARE = 0.35
 MAX_TOOL_CALLS = 2
 MAX_WORDS = 60
 # Forcing the first tool call is what makes a small model use its tools at all (left to choose, SmolLM2-135M
@@ -102,11 +101,9 @@ def review_follow_up(text: str, question: Question, point: KeyPoint, embedder: E
     if closest != point.id:
         return f"closer to another key point ({closest})"
     # The point's own words, minus those the question and the probe already use, are the answer.
-    answer_words = set(tokenize(point.statement)) - set(tokenize(question.question)) - set(tokenize(point.probe))
-    if len(answer_words) >= 2:
-        share = len(answer_words & set(tokenize(text))) / len(answer_words)
-        if share >= GIVEAWAY_SHARE:
-            return f"gives the answer away ({share:.0%} of the point's own words)"
+    share = giveaway_share(point.statement, text, (question.question, point.probe))
+    if share is not None and share >= GIVEAWAY_SHARE:
+        return f"gives the answer away ({share:.0%} of the point's own words)"
     # Already known to end in "?": the sentence checks are for statements.
     return review_model_prose(text, question, references, check_complete=False, against=[point]).problem
 

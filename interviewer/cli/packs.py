@@ -43,8 +43,8 @@ def known_sections(settings: Settings, extra_docs: list[Path]) -> dict[str, set[
 def packs_validate(
     paths: Annotated[list[Path], typer.Argument(help="Pack files (or folders of packs) to check.")],
 ) -> None:
-    """Check pack files; print every problem as file:line:column: message."""
-    from interviewer.packs import LoadedPack, check_section_references, pack_files, validate_pack_file
+    """Check pack files; print every problem as file:line:column: message, in one run, and warnings."""
+    from interviewer.packs import pack_files, validate_pack_file
 
     settings = state.settings()
     files: list[Path] = []
@@ -54,19 +54,16 @@ def packs_validate(
         raise PackError("no .yaml pack files found in the given paths", "Nothing to validate")
     failed = 0
     for path in files:
-        pack, problems = validate_pack_file(path)
-        if pack is not None:
-            loaded = LoadedPack(pack, path, builtin=False)
-            problems = check_section_references(loaded, known_sections(settings, loaded.document_paths()))
+        pack, problems = validate_pack_file(path, lambda documents: known_sections(settings, documents))
         for problem in problems:
             err.print(str(problem), markup=False)
-        if problems:
+        if pack is None:
             failed += 1
         else:
-            assert pack is not None
-            out.print(
-                f"{path}: ok ({len(pack.questions)} questions, {len(pack.topics)} topics)", markup=False
-            )
+            warnings = sum(1 for problem in problems if problem.severity == "warning")
+            out.print(f"{path}: ok ({len(pack.questions)} questions, {len(pack.topics)} topics"
+                      + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "") + ")",
+                      markup=False)
     if failed:
         err.print(f"{failed} of {len(files)} pack file(s) have problems", markup=False)
         raise typer.Exit(1)

@@ -7,7 +7,14 @@ author can jump straight to it. A broken user pack is reported and skipped; it n
 """
 
 from interviewer.packs.catalog import LoadedPack, PackCatalog, discover_packs, load_pack, pack_files
-from interviewer.packs.reading import MAX_EXPANDED_NODES, MAX_NESTING, MAX_PACK_BYTES, PackProblem, PackValidationError
+from interviewer.packs.reading import (
+    MAX_EXPANDED_NODES,
+    MAX_NESTING,
+    MAX_PACK_BYTES,
+    PackProblem,
+    PackValidationError,
+    Severity,
+)
 from interviewer.packs.scaffold import scaffold_pack
 from interviewer.packs.schema import (
     PACK_SUFFIXES,
@@ -21,11 +28,11 @@ from interviewer.packs.schema import (
     Topic,
     pack_json_schema,
 )
-from interviewer.packs.validation import check_section_references, validate_pack_file, validate_pack_text
+from interviewer.packs.validation import SectionsFor, validate_pack_file, validate_pack_text
 
 __all__ = [
     "MAX_EXPANDED_NODES", "MAX_NESTING", "MAX_PACK_BYTES", "PACK_SUFFIXES", "REFERENCE_ONLY_TAG", "REFERENCE_PROBE",
     "SLUG_PATTERN", "KeyPoint", "LoadedPack", "Misconception", "Pack", "PackCatalog", "PackProblem",
-    "PackValidationError", "Question", "Topic", "check_section_references", "discover_packs", "load_pack",
+    "PackValidationError", "Question", "Severity", "SectionsFor", "Topic", "discover_packs", "load_pack",
     "pack_files", "pack_json_schema", "scaffold_pack", "validate_pack_file", "validate_pack_text",
 ]

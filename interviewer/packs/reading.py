@@ -9,27 +9,33 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from interviewer.errors import PackError
 
+Severity = Literal["error", "warning"]
+
 
 @dataclass(frozen=True)
 class PackProblem:
+    """A problem at its place in the file; an error keeps the pack from loading, a warning does not."""
+
     file: Path
     line: int
     column: int
     message: str
+    severity: Severity = "error"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}:{self.column}: {label}{self.message}"
 
 
 class PackValidationError(PackError):
     def __init__(self, problems: Sequence[PackProblem]) -> None:
-        self.problems = list(problems)
+        self.problems = [problem for problem in problems if problem.severity == "error"]
         shown = "\n".join(str(problem) for problem in self.problems)
         super().__init__(shown, "Invalid question pack")
 
@@ -176,6 +182,12 @@ def structure_problem(text: str, path: Path) -> PackProblem | None:
     return None
 
 
+# What PyYAML says when a line is indented more or less than its neighbours (a key under a scalar, a list item
+# out of line, a tab).
+_INDENTATION_SIGNS = ("mapping values are not allowed here", "expected <block end>", "did not find expected key",
+                      "did not find expected '-' indicator", "could not find expected ':'", "found character '\\t'")
+
+
 def yaml_problem(exc: yaml.YAMLError, text: str, path: Path) -> PackProblem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     position = getattr(exc, "position", None)
@@ -187,6 +199,10 @@ def yaml_problem(exc: yaml.YAMLError, text: str, path: Path) -> PackProblem:
     else:
         line, column = 1, 1
     reason = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
+    if any(sign in reason for sign in _INDENTATION_SIGNS):
+        lines = text.splitlines()
+        shown = short(lines[line - 1], 100) if 0 < line <= len(lines) else "''"
+        return PackProblem(path, line, column, f"invalid YAML, check the indentation: {reason}; line {line} is {shown}")
     return PackProblem(path, line, column, f"invalid YAML: {reason}")
 
 

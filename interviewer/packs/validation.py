@@ -3,9 +3,9 @@ pass, each at its `file:line:column`, plus warnings about what will grade badly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -15,6 +15,7 @@ from interviewer.packs.reading import (
     PLAIN_NAME,
     NodeLocator,
     PackProblem,
+    Severity,
     duplicate_keys,
     parse_yaml,
     short,
@@ -22,9 +23,10 @@ from interviewer.packs.reading import (
     yaml_problem,
 )
 from interviewer.packs.schema import Pack
+from interviewer.packs.warnings import pack_warnings
 
-if TYPE_CHECKING:
-    from interviewer.packs.catalog import LoadedPack
+# Document paths -> each file name's headings (casefolded): what the sections of a pack may cite.
+SectionsFor = Callable[[list[Path]], dict[str, set[str]]]
 
 
 def _describe_pydantic_error(error: Any) -> str:
@@ -52,44 +54,72 @@ def _describe_pydantic_error(error: Any) -> str:
     return f"'{field}': {error['msg']}"
 
 
-def _semantic_problems(pack: Pack, locator: NodeLocator, path: Path) -> list[PackProblem]:
-    problems: list[PackProblem] = []
+def _entries(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The mappings of a YAML list with their positions; anything else in it the schema has already reported."""
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
 
-    def add(loc: Sequence[str | int], message: str) -> None:
-        line, column = locator.locate(loc)
-        problems.append(PackProblem(path, line, column, message))
 
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _rule_problems(data: dict[str, Any], path: Path) -> list[tuple[tuple[str | int, ...], str]]:
+    """The pack's own rules, read from the raw data so they are reported in the same run as schema problems:
+    unique topic, question and key point ids, declared topics, documents present beside the pack."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
     topic_ids: set[str] = set()
-    for index, topic in enumerate(pack.topics):
-        if topic.id in topic_ids:
-            add(("topics", index, "id"), f"duplicate topic id '{topic.id}'")
-        topic_ids.add(topic.id)
+    for index, topic in _entries(data.get("topics")):
+        topic_id = _text(topic.get("id"))
+        if topic_id in topic_ids:
+            found.append((("topics", index, "id"), f"duplicate topic id '{topic_id}'"))
+        topic_ids.add(topic_id)
     question_ids: set[str] = set()
-    for q_index, question in enumerate(pack.questions):
-        if question.id in question_ids:
-            add(("questions", q_index, "id"), f"duplicate question id '{question.id}'")
-        question_ids.add(question.id)
-        if question.topic not in topic_ids:
-            declared = ", ".join(sorted(topic_ids))
-            add(
-                ("questions", q_index, "topic"),
-                f"topic '{question.topic}' is not declared in the pack's topics ({declared})",
-            )
+    declared = ", ".join(sorted(t for t in topic_ids if t))
+    for q_index, question in _entries(data.get("questions")):
+        question_id = _text(question.get("id"))
+        if question_id and question_id in question_ids:
+            found.append((("questions", q_index, "id"), f"duplicate question id '{question_id}'"))
+        question_ids.add(question_id)
+        topic_id = _text(question.get("topic"))
+        if topic_id and topic_id not in topic_ids:
+            found.append((("questions", q_index, "topic"),
+                          f"topic '{topic_id}' is not declared in the pack's topics ({declared})"))
         point_ids: set[str] = set()
-        for k_index, point in enumerate(question.key_points):
-            if point.id in point_ids:
-                add(
-                    ("questions", q_index, "key_points", k_index, "id"),
-                    f"duplicate key point id '{point.id}'",
-                )
-            point_ids.add(point.id)
-    for d_index, document in enumerate(pack.documents):
-        if not (path.parent / document).is_file():
-            add(("documents", d_index), f"document '{document}' not found next to the pack")
-    return problems
+        for k_index, point in _entries(question.get("key_points")):
+            point_id = _text(point.get("id"))
+            if point_id and point_id in point_ids:
+                found.append((("questions", q_index, "key_points", k_index, "id"),
+                              f"duplicate key point id '{point_id}'"))
+            point_ids.add(point_id)
+    documents = data.get("documents")
+    for d_index, document in enumerate(documents if isinstance(documents, list) else []):
+        if isinstance(document, str) and not (path.parent / document).is_file():
+            found.append((("documents", d_index), f"document '{document}' not found next to the pack"))
+    return found
 
 
-def validate_pack_text(text: str, path: Path) -> tuple[Pack | None, list[PackProblem]]:
+def _section_problems(data: dict[str, Any], sections_by_file: dict[str, set[str]]
+                      ) -> list[tuple[tuple[str | int, ...], str, Severity]]:
+    """Every `file#Heading` a question cites must name a known document (an error) and one of its headings (a
+    warning: the question still works, its citations do not)."""
+    found: list[tuple[tuple[str | int, ...], str, Severity]] = []
+    for q_index, question in _entries(data.get("questions")):
+        references = question.get("sections")
+        for s_index, reference in enumerate(references if isinstance(references, list) else []):
+            if not isinstance(reference, str):
+                continue
+            file_name, _, heading = reference.strip().partition("#")
+            known = sections_by_file.get(file_name)
+            loc = ("questions", q_index, "sections", s_index)
+            if known is None:
+                found.append((loc, f"section '{reference}': no document named '{file_name}'", "error"))
+            elif heading and heading.casefold() not in known:
+                found.append((loc, f"section '{reference}': '{file_name}' has no heading '{heading}'", "warning"))
+    return found
+
+
+def validate_pack_text(text: str, path: Path, sections_for: SectionsFor | None = None
+                       ) -> tuple[Pack | None, list[PackProblem]]:
     """Parse and validate a pack's text; returns the pack (if valid) and every problem found.
 
     Any text gives problems or a pack, never an exception, in time and memory bounded by MAX_PACK_BYTES.
@@ -123,22 +153,45 @@ def validate_pack_text(text: str, path: Path) -> tuple[Pack | None, list[PackPro
         return None, [
             PackProblem(path, 1, 1, "a pack must be a YAML mapping with name, title, topics, questions")
         ]
+    return _validated(data, root, path, sections_for)
+
+
+def _validated(data: dict[str, Any], root: yaml.Node | None, path: Path,
+               sections_for: SectionsFor | None) -> tuple[Pack | None, list[PackProblem]]:
+    """Every problem of a file that parses, in one run: schema, the pack's rules, sections; then warnings."""
     locator = NodeLocator(root)
     problems = duplicate_keys(root, path)
+
+    def add(loc: Sequence[str | int], message: str, severity: Severity = "error") -> None:
+        line, column = locator.locate(loc)
+        problems.append(PackProblem(path, line, column, message, severity))
+
+    pack: Pack | None = None
     try:
         pack = Pack.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            loc = [p for p in error["loc"] if isinstance(p, str | int)]
-            line, column = locator.locate(loc, at_key=error["type"] == "extra_forbidden")
+            where = [p for p in error["loc"] if isinstance(p, str | int)]
+            line, column = locator.locate(where, at_key=error["type"] == "extra_forbidden")
             problems.append(PackProblem(path, line, column, _describe_pydantic_error(error)))
-        return None, sorted(problems, key=lambda p: (p.line, p.column))
-    problems.extend(_semantic_problems(pack, locator, path))
-    problems.sort(key=lambda p: (p.line, p.column))
-    return (None if problems else pack), problems
+    for loc, message in _rule_problems(data, path):
+        add(loc, message)
+    if sections_for is not None:
+        documents = data.get("documents")
+        paths = [(path.parent / d).resolve() for d in (documents if isinstance(documents, list) else [])
+                 if isinstance(d, str)]
+        for loc, message, severity in _section_problems(data, sections_for(paths)):
+            add(loc, message, severity)
+    if pack is not None:
+        for loc, message in pack_warnings(pack):
+            add(loc, message, "warning")
+    unique = sorted(set(problems), key=lambda p: (p.line, p.column, p.severity, p.message))
+    return (None if any(p.severity == "error" for p in unique) else pack), unique
 
 
-def validate_pack_file(path: Path) -> tuple[Pack | None, list[PackProblem]]:
+def validate_pack_file(path: Path, sections_for: SectionsFor | None = None) -> tuple[Pack | None, list[PackProblem]]:
+    """The pack in a file (None when it has errors) and every problem and warning; `sections_for` (document
+    paths -> their headings by file name) also checks the sections questions cite."""
     try:
         size = path.stat().st_size
         if size > MAX_PACK_BYTES:  # refused unread: a runaway file must not be pulled into memory
@@ -149,29 +202,4 @@ def validate_pack_file(path: Path) -> tuple[Pack | None, list[PackProblem]]:
         return None, [PackProblem(path, 1, 1, "not a UTF-8 text file")]
     except OSError as exc:
         return None, [PackProblem(path, 1, 1, f"cannot read file: {exc.strerror}")]
-    return validate_pack_text(text, path)
-
-
-def check_section_references(loaded: LoadedPack, sections_by_file: dict[str, set[str]]) -> list[PackProblem]:
-    """Every `file#Heading` a question cites must name a known document and one of its headings."""
-    try:
-        root = yaml.compose(loaded.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError):
-        root = None
-    locator = NodeLocator(root)
-    problems = []
-    for q_index, question in enumerate(loaded.pack.questions):
-        for s_index, reference in enumerate(question.sections):
-            file_name, _, heading = reference.partition("#")
-            known = sections_by_file.get(file_name)
-            if known is None:
-                message = f"section '{reference}': no document named '{file_name}'"
-            elif heading and heading.casefold() not in known:
-                message = f"section '{reference}': '{file_name}' has no heading '{heading}'"
-            else:
-                continue
-            line, column = locator.locate(("questions", q_index, "sections", s_index))
-            problems.append(PackProblem(loaded.path, line, column, message))
-    return problems
-
-
+    return validate_pack_text(text, path, sections_for)

@@ -235,3 +235,62 @@ def test_a_broken_pack_asked_for_by_name_says_it_was_skipped_and_why(tmp_path: P
     with pytest.raises(PackError) as unknown:
         catalog.get("nothing-like-it")
     assert unknown.value.title == "Unknown pack"
+
+
+def test_schema_problems_and_the_packs_own_rules_are_reported_in_one_run() -> None:
+    text = (VALID.replace("    difficulty: 2\n", "    difficulty: 7\n")          # a schema problem
+            .replace("topic: decoding\n", "topic: sampling\n")                 # an undeclared topic
+            .replace("id: grounding", "id: fresh-data"))                       # a duplicate key point id
+    problems = problems_for(text)
+    assert any("difficulty must be 1, 2 or 3" in problem for problem in problems)
+    assert any("topic 'sampling' is not declared" in problem for problem in problems)
+    assert any("duplicate key point id 'fresh-data'" in problem for problem in problems)
+
+
+def test_warnings_do_not_stop_a_pack_loading_and_say_what_to_do() -> None:
+    text = (VALID.replace("  - id: decoding\n    title: Decoding\n",
+                          "  - id: decoding\n    title: Decoding\n  - id: unused\n    title: Nobody asks\n")
+            .replace("statement: Grounding in retrieved text reduces hallucination.",
+                     "statement: Retrieval does not change how often the model hallucinates.")
+            .replace("probe: What happens to the distribution as you raise it?",
+                     "probe: Does low temperature sharpen the distribution and high temperature flatten it?"))
+    pack, problems = validate_pack_text(text, Path("p.yaml"))
+    assert pack is not None, "warnings never keep a pack from loading"
+    warnings = [str(problem) for problem in problems]
+    assert all(problem.severity == "warning" for problem in problems)
+    assert any("topic 'unused' has no questions" in warning for warning in warnings)
+    assert any("'grounding' is phrased as a negation ('not')" in warning and "state what is true" in warning
+               for warning in warnings)
+    assert any("probe of key point 'sharpen-flatten' gives the point away" in warning for warning in warnings)
+    assert all(": warning: " in warning for warning in warnings)
+
+
+def test_near_duplicate_key_points_are_warned_about() -> None:
+    text = VALID.replace("statement: Grounding in retrieved text reduces hallucination.",
+                         "statement: Retrieval supplies recent facts that were not in the training data.")
+    pack, problems = validate_pack_text(text, Path("p.yaml"))
+    assert pack is not None
+    assert any("'grounding' says nearly what 'fresh-data' says" in str(problem) for problem in problems)
+
+
+def test_the_valid_example_has_no_warnings() -> None:
+    pack, problems = validate_pack_text(VALID, Path("p.yaml"))
+    assert pack is not None and problems == []
+
+
+def test_an_indentation_error_says_indentation_and_shows_the_line() -> None:
+    text = VALID.replace("    question: Why add retrieval", "   question: Why add retrieval")
+    problems = problems_for(text)
+    assert len(problems) == 1
+    assert "check the indentation" in problems[0]
+    assert "'   question: Why add retrieval to an LLM application?'" in problems[0]
+
+
+def test_a_cited_heading_that_is_missing_is_a_warning_and_an_unknown_document_an_error() -> None:
+    text = VALID.replace("    question: Why add retrieval", "    sections: [rag.md#Nowhere, other.md#Intro]\n"
+                                                            "    question: Why add retrieval")
+    pack, problems = validate_pack_text(text, Path("p.yaml"), lambda documents: {"rag.md": {"retrieval"}})
+    assert pack is None
+    shown = {problem.severity: str(problem) for problem in problems}
+    assert "'rag.md' has no heading 'Nowhere'" in shown["warning"]
+    assert "no document named 'other.md'" in shown["error"]
