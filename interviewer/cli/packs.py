@@ -14,6 +14,7 @@ from interviewer.cli.common import (
     load_catalog,
     out,
     packs_app,
+    progress_callbacks,
     state,
 )
 from interviewer.errors import PackError
@@ -155,3 +156,73 @@ def packs_new(
     out.print(
         f"Wrote {target}. Edit it, then check it with: interviewer packs validate {target}", markup=False
     )
+
+
+@packs_app.command("import")
+def packs_import(
+    path: Annotated[Path, typer.Argument(help="A .csv/.tsv file, a Markdown Q&A list (.md) or an Anki deck (.apkg).")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="The pack's name, a slug (default: from the file name).")
+    ] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Put every question under this one topic.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a pack of that name even if an import did not write it.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Turn questions you already have into a pack in your packs folder.
+
+    CSV/TSV (question, answer; optional topic, difficulty, tags), Markdown (`## Question` headings or Q:/A: lines)
+    or an Anki package (basic and cloze notes; media left out). Text files up to 20 MB, Anki packages up to 512 MB.
+    Importing the same file again updates the pack in place: question ids come from the question text.
+    """
+    from interviewer.pack_import import import_file, summary_lines
+
+    settings = state.settings()
+    summary = import_file(path, packs_dir=settings.user_packs_path, name=name, topic=topic, force=force)
+    if as_json:
+        sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
+        return
+    for line in summary_lines(summary):
+        out.print(line, markup=False)
+
+
+@packs_app.command("check")
+def packs_check(
+    name: Annotated[str, typer.Argument(help="The pack's name (see `interviewer packs list`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print every check as JSON.")] = False,
+) -> None:
+    """Self-test a pack before practising: each reference answer should score >= 4.5, the question itself and
+    "I don't know" 0, each misconception <= 1.5. Lists the questions that fail and what to reword."""
+    from dataclasses import replace
+
+    from rich.table import Table
+    from rich.text import Text
+
+    from interviewer.evaluation.pack_check import check_pack
+    from interviewer.wiring import build_grader
+
+    settings = state.settings()
+    loaded = load_catalog(settings).get(name)
+    # Evidence only, without citations: the check is about scores, and needs neither the model nor the store.
+    grader = replace(build_grader(settings, None, use_model=False), retriever=None)
+    context, progress = progress_callbacks("Checking")
+    with context:
+        report = check_pack(grader, loaded.pack.name, loaded.pack.questions, on_progress=progress("Grading"))
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        failing = report.failing_questions()
+        out.print(f"{report.pack}: {report.questions - len(failing)} of {report.questions} questions pass "
+                  f"({len(report.results)} checks, {len(report.failures)} failed)", markup=False)
+        if report.failures:
+            table = Table("score", "should be", "what to change", show_lines=True)
+            table.columns[0].justify = "right"
+            table.columns[2].ratio = 1
+            for result in report.failures:
+                # The id on its own line above the reason: ids are long, and a narrow column would cut them.
+                table.add_row(f"{result.score:.1f}", result.expected,
+                              Text.assemble((f"{result.question_id} ({result.kind})", "bold"), "\n", result.fix))
+            out.print(table)
+    if report.failures:
+        raise typer.Exit(1)
