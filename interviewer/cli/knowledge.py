@@ -47,7 +47,9 @@ def ingest_command(
     extra = list(paths or [])
     if only and not extra:
         raise InterviewerError("--only needs at least one PATH to ingest", "Nothing to ingest")
-    roots = extra if only else default_roots(load_catalog(settings)) + extra
+    catalog = load_catalog(settings)
+    roots = extra if only else default_roots(catalog) + extra
+    section_topics = catalog.section_topics()
     embedder = default_embedder()
 
     if sys.stderr.isatty():
@@ -67,9 +69,10 @@ def ingest_command(
                 progress.update(task, completed=done, total=total)
 
             report = ingest(roots, settings.store_path, embedder, rebuild=rebuild, on_progress=on_progress,
-                            store_url=settings.store_url)
+                            store_url=settings.store_url, section_topics=section_topics)
     else:
-        report = ingest(roots, settings.store_path, embedder, rebuild=rebuild, store_url=settings.store_url)
+        report = ingest(roots, settings.store_path, embedder, rebuild=rebuild, store_url=settings.store_url,
+                        section_topics=section_topics)
     for note in report.notes:
         err.print(f"Note: {note}", markup=False)
     for skipped in report.skipped:

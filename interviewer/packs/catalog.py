@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,22 @@ class LoadedPack:
 
     def document_paths(self) -> list[Path]:
         return [(self.path.parent / document).resolve() for document in self.pack.documents]
+
+    def section_topics(self) -> dict[Path, dict[str, str]]:
+        """The pack's topics for its own documents, learnt from the sections its questions cite: document ->
+        heading (casefolded) -> the topic of most questions citing it, and "" -> the document's commonest topic.
+        This is how `search --topic` and citations find a user's notes under the pack's topic ids."""
+        documents = {path.name: path for path in self.document_paths()}
+        counts: dict[Path, dict[str, Counter[str]]] = {}
+        for question in self.pack.questions:
+            for reference in question.sections:
+                file_name, _, heading = reference.partition("#")
+                if file_name in documents:
+                    by_heading = counts.setdefault(documents[file_name], {})
+                    for key in {heading.casefold(), ""}:
+                        by_heading.setdefault(key, Counter())[question.topic] += 1
+        return {path: {heading: counter.most_common(1)[0][0] for heading, counter in by_heading.items()}
+                for path, by_heading in counts.items()}
 
 
 def load_pack(path: Path, builtin: bool = False) -> LoadedPack:
@@ -44,6 +61,14 @@ class PackCatalog:
 
     packs: list[LoadedPack]
     skipped: list[PackValidationError]
+
+    def section_topics(self) -> dict[Path, dict[str, str]]:
+        """Every pack's topics for its own documents (see LoadedPack.section_topics)."""
+        merged: dict[Path, dict[str, str]] = {}
+        for loaded in self.packs:
+            for path, topics in loaded.section_topics().items():
+                merged.setdefault(path, {}).update(topics)
+        return merged
 
     def get(self, name: str) -> LoadedPack:
         for loaded in self.packs:

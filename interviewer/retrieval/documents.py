@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +53,14 @@ class Document:
     markdown: str  # the body as Markdown (plain text gets its guessed headings marked up)
     sha256: str
     sections: tuple[Section, ...] = field(default=())
+    # heading (casefolded) -> topic, from the pack that brings the document (packs.LoadedPack.section_topics)
+    section_topics: tuple[tuple[str, str], ...] = field(default=())
+
+    def topic_of(self, headings: Sequence[str]) -> str:
+        """The topic of a section, given its heading path: the innermost heading a pack gave a topic, else the
+        document's."""
+        topics = dict(self.section_topics)
+        return next((topics[h.casefold()] for h in reversed(headings) if h.casefold() in topics), self.topic)
 
 
 @dataclass(frozen=True)
@@ -211,8 +219,12 @@ def _title_from_stem(stem: str) -> str:
     return re.sub(r"[-_]+", " ", stem).strip().capitalize() or stem
 
 
-def load_document(path: Path, source: str | None = None, topic: str | None = None) -> Document:
-    """Read one .md or .txt file. Raises DocumentError for unreadable or binary files."""
+def load_document(path: Path, source: str | None = None, topic: str | None = None,
+                  section_topics: Mapping[str, str] | None = None) -> Document:
+    """Read one .md or .txt file. Raises DocumentError for unreadable or binary files.
+
+    `section_topics` (heading -> topic, "" for the whole document) tags its sections with a pack's topics; they
+    count in the document's hash, so a pack that changes them re-ingests the file."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -225,14 +237,19 @@ def load_document(path: Path, source: str | None = None, topic: str | None = Non
         markdown = body
     sections = parse_sections(markdown)
     titles = [section.title for section in sections if section.level == 1]
+    tagged = tuple(sorted((section_topics or {}).items()))
+    digest = hashlib.sha256(raw)
+    if tagged:
+        digest.update(repr(tagged).encode())
     return Document(
         path=path.resolve(),
         source=source or path.name,
-        topic=(topic or meta.get("topic") or path.stem).strip(),
+        topic=(topic or dict(tagged).get("") or meta.get("topic") or path.stem).strip(),
         title=meta.get("title") or (titles[0] if titles else _title_from_stem(path.stem)),
         markdown=markdown,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=digest.hexdigest(),
         sections=sections,
+        section_topics=tagged,
     )
 
 
@@ -277,7 +294,7 @@ def chunk_document(document: Document) -> list[Chunk]:
                     section_index=section_index,
                     source=document.source,
                     path=str(document.path),
-                    topic=document.topic,
+                    topic=document.topic_of(path),
                     title=document.title,
                     heading=heading,
                     section=path[-1] if path else document.title,

@@ -11,7 +11,7 @@ search does not pay for that check and later damage to them is caught before Chr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +123,10 @@ def ingest(
     rebuild: bool = False,
     on_progress: ProgressCallback | None = None,
     store_url: str | None = None,
+    section_topics: Mapping[Path, Mapping[str, str]] | None = None,
 ) -> IngestReport:
+    """Bring the store up to date with the documents under `roots`; `section_topics` (document -> heading ->
+    topic, from PackCatalog.section_topics) tags a pack's documents with the pack's topics."""
     started = time.perf_counter()
     report = IngestReport()
     store, note = KnowledgeStore.open_for_ingest(store_path, embedder, rebuild=rebuild, url=store_url)
@@ -137,7 +140,7 @@ def ingest(
         report.files_seen += 1
         present.add(str(path))
         try:
-            document = load_document(path, source=source)
+            document = load_document(path, source=source, section_topics=(section_topics or {}).get(path))
         except DocumentError as exc:
             report.skipped.append(exc.message)
             continue

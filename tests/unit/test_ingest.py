@@ -83,3 +83,53 @@ def test_corrupt_store_gives_a_clear_error_and_ingest_recovers(corpus: Path, tmp
     kept_aside = list(tmp_path.glob("store.corrupt-*"))
     assert kept_aside, "the damaged store is kept, not deleted"
     assert KnowledgeStore.open_for_query(store_path, BagOfWordsEmbedder()).count() == report.chunks_total
+
+
+def test_a_packs_notes_are_searchable_under_the_packs_topic_ids(tmp_path: Path) -> None:
+    from interviewer.packs import load_pack
+    from interviewer.retrieval.search import HybridRetriever
+
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    (folder / "kubernetes.md").write_text(
+        "# Kubernetes notes\n\n## Probes\n\nA readiness probe takes a pod out of the Service endpoints while it "
+        "fails; a liveness probe restarts the container.\n\n## Rollouts\n\nmaxSurge bounds the extra pods during a "
+        "rolling update and maxUnavailable bounds the missing ones.\n", encoding="utf-8")
+    question = """
+  - id: {id}
+    topic: {topic}
+    difficulty: 2
+    question: {text}
+    reference_answer: The notes explain this in their own words, at some length.
+    sections: [kubernetes.md#{heading}]
+"""
+    (folder / "k8s.yaml").write_text(
+        "name: k8s\ntitle: Kubernetes\nversion: 1\ndocuments: [kubernetes.md]\ntopics:\n"
+        "  - {id: probes, title: Probes}\n  - {id: rollouts, title: Rollouts}\nquestions:"
+        + question.format(id="readiness", topic="probes", text="What does a failing readiness probe do?",
+                          heading="Probes")
+        + question.format(id="surge", topic="rollouts", text="What do maxSurge and maxUnavailable bound?",
+                          heading="Rollouts"), encoding="utf-8")
+    loaded = load_pack(folder / "k8s.yaml")
+    embedder = BagOfWordsEmbedder()
+    ingest(loaded.document_paths(), tmp_path / "store", embedder, section_topics=loaded.section_topics())
+    retriever = HybridRetriever(KnowledgeStore.open_for_query(tmp_path / "store", embedder), embedder)
+
+    found = retriever.search("readiness probe endpoints", k=3, topics=["probes"])
+    assert found and all(hit.topic == "probes" for hit in found)
+    assert "readiness probe" in found[0].text
+    assert not retriever.search("readiness probe endpoints", k=3, topics=["kubernetes"]), \
+        "the file name is no longer the topic once the pack names one"
+    rollouts = retriever.search("maxSurge rolling update", k=3, topics=["rollouts"])
+    assert rollouts and "maxSurge" in rollouts[0].text
+
+
+def test_changing_the_packs_topics_re_ingests_its_notes(tmp_path: Path, docs_dir: Path) -> None:
+    embedder = BagOfWordsEmbedder()
+    note = tmp_path / "notes.md"
+    shutil.copy(next(docs_dir.glob("*.md")), note)
+    ingest([note], tmp_path / "store", embedder)
+    again = ingest([note], tmp_path / "store", embedder, section_topics={note.resolve(): {"": "my-topic"}})
+    assert again.updated == 1
+    topics = {chunk.topic for chunk in KnowledgeStore.open_for_query(tmp_path / "store", embedder).all_chunks()}
+    assert topics == {"my-topic"}
