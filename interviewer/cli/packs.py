@@ -143,19 +143,21 @@ def packs_new(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a small valid pack to start from."""
-    from interviewer.packs import scaffold_pack
+    """Write a complete, commented example pack (and the notes document it cites) to start from."""
+    from interviewer.packs import notes_file_name, scaffold_notes, scaffold_pack
 
     settings = state.settings()
     text = scaffold_pack(name)
     target = out_path or settings.user_packs_path / f"{name}.yaml"
-    if target.exists() and not force:
-        raise PackError(f"{target} already exists; pass --force to overwrite it", "Pack exists")
+    notes = target.with_name(notes_file_name(name))
+    for path in (target, notes):
+        if path.exists() and not force:
+            raise PackError(f"{path} already exists; pass --force to overwrite it", "Pack exists")
     target.parent.mkdir(parents=True, exist_ok=True)
+    notes.write_text(scaffold_notes(name), encoding="utf-8")
     target.write_text(text, encoding="utf-8")
-    out.print(
-        f"Wrote {target}. Edit it, then check it with: interviewer packs validate {target}", markup=False
-    )
+    out.print(f"Wrote {target} and its notes, {notes.name}. Edit them, then check the pack with: "
+              f"interviewer packs validate {target}", markup=False)
 
 
 @packs_app.command("import")

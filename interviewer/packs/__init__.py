@@ -15,7 +15,7 @@ from interviewer.packs.reading import (
     PackValidationError,
     Severity,
 )
-from interviewer.packs.scaffold import scaffold_pack
+from interviewer.packs.scaffold import notes_file_name, scaffold_notes, scaffold_pack
 from interviewer.packs.schema import (
     PACK_SUFFIXES,
     REFERENCE_ONLY_TAG,
@@ -34,5 +34,6 @@ __all__ = [
     "MAX_EXPANDED_NODES", "MAX_NESTING", "MAX_PACK_BYTES", "PACK_SUFFIXES", "REFERENCE_ONLY_TAG", "REFERENCE_PROBE",
     "SLUG_PATTERN", "KeyPoint", "LoadedPack", "Misconception", "Pack", "PackCatalog", "PackProblem",
     "PackValidationError", "Question", "Severity", "SectionsFor", "Topic", "discover_packs", "load_pack",
-    "pack_files", "pack_json_schema", "scaffold_pack", "validate_pack_file", "validate_pack_text",
+    "notes_file_name", "pack_files", "pack_json_schema", "scaffold_notes", "scaffold_pack", "validate_pack_file",
+    "validate_pack_text",
 ]

@@ -181,10 +181,19 @@ def test_broken_user_pack_is_skipped_and_others_still_load(tmp_path: Path) -> No
     assert catalog.get("mine").builtin is False
 
 
-def test_scaffolded_pack_is_valid() -> None:
-    pack, problems = validate_pack_text(scaffold_pack("my-pack"), Path("my-pack.yaml"))
-    assert problems == [] and pack is not None
-    assert pack.name == "my-pack"
+def test_scaffolded_pack_is_valid_and_shows_every_part_of_the_format(tmp_path: Path) -> None:
+    from interviewer.packs import notes_file_name, scaffold_notes
+
+    (tmp_path / notes_file_name("my-pack")).write_text(scaffold_notes("my-pack"), encoding="utf-8")
+    headings = {line.removeprefix("## ").casefold() for line in scaffold_notes("my-pack").splitlines()
+                if line.startswith("## ")}
+    pack, problems = validate_pack_text(scaffold_pack("my-pack"), tmp_path / "my-pack.yaml",
+                                        lambda documents: {notes_file_name("my-pack"): headings})
+    assert [str(problem) for problem in problems] == [] and pack is not None
+    assert pack.name == "my-pack" and pack.documents == ["my-pack-notes.md"]
+    authored, reference_only = pack.questions
+    assert authored.misconceptions and authored.sections and authored.follow_ups and not authored.reference_only
+    assert reference_only.reference_only and reference_only.sections
 
 
 def test_scaffold_rejects_bad_name() -> None:
