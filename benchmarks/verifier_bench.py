@@ -14,7 +14,7 @@ import json
 import time
 
 from interviewer.evaluation.bench import cpu_info, measure_first_grade, peak_rss_mb, percentile
-from interviewer.evaluation.grading import load_grading_dataset, with_pack_questions
+from interviewer.evaluation.datasets import load_grading_dataset, with_pack_questions
 from interviewer.grading import Grader
 from interviewer.grading.verifier import default_verifier
 from interviewer.packs import load_pack

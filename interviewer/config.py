@@ -75,7 +75,10 @@ class Settings(BaseSettings):
         default_factory=_default_threads, ge=1, le=256, description="CPU threads for the LLM."
     )
     seed: int = Field(default=0, description="Sampling seed: the same inputs give the same output.")
-    retrieval_k: int = Field(default=5, ge=1, le=50, description="Reference chunks retrieved per question.")
+    retrieval_k: int = Field(
+        default=3, ge=1, le=50,
+        description="Reference sections the grader looks up per question (cited in the grade, shown to the model).",
+    )
     max_follow_ups: int = Field(default=2, ge=0, le=5, description="Follow-up questions per interview question.")
 
     @model_validator(mode="after")

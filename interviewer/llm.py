@@ -1,6 +1,8 @@
 """The local language model: the only module that imports llama_cpp.
 
 `StructuredLLM` is the seam the rest of the product depends on: messages in, a validated pydantic object out.
+`ModelBackend` adds what a backend may offer besides (a chat model for the interviewer, its GGUF file, its
+server's model id, reading a prompt ahead); backends declare it and callers ask it, rather than probing attributes.
 `LlamaCppLLM` implements it with grammar-constrained decoding: the pydantic schema is converted to a GBNF
 grammar up front with `LlamaGrammar.from_json_schema` and passed explicitly, so a schema the converter cannot
 handle is an error here rather than llama-cpp-python's silent fallback to free-form JSON. Every result is
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
@@ -60,6 +62,38 @@ class StructuredLLM(Protocol):
     def complete_structured(
         self, messages: Sequence[Message], output: type[ModelT], *, max_tokens: int = 400
     ) -> tuple[ModelT, CallStats]: ...
+
+
+@runtime_checkable
+class ModelBackend(StructuredLLM, Protocol):
+    """What a model backend offers: structured output, and the optional capabilities below.
+
+    LlamaCppLLM, OpenAICompatibleLLM and the test fakes declare it by subclassing it. A capability a backend does
+    not offer keeps the default here, which says so (False, None, nothing done), so callers use these typed members
+    instead of probing for attributes. Where a bare StructuredLLM may stand in (the grader also takes evaluation's
+    recording wrappers), `isinstance(llm, ModelBackend)` tells whether these are there at all.
+    """
+
+    # Whether chat_model() gives a chat model. Cheap to ask: building the chat model may load the model.
+    offers_chat_model: ClassVar[bool] = False
+
+    @property
+    def resolved_path(self) -> Path | None:
+        """The GGUF file the model runs from (None: not a local file, e.g. a model server)."""
+        return None
+
+    def server_model_id(self) -> str | None:
+        """The id the model server gives its model, asked once (None: not a model server)."""
+        return None
+
+    def chat_model(self, max_tokens: int = 64) -> Any | None:
+        """The model as a LangChain chat model with tool calling (`bind_tools`) for the interviewer's follow-ups
+        and hints (None: this backend offers none; see offers_chat_model)."""
+        return None
+
+    def warm(self, messages: Sequence[Message]) -> None:
+        """Read a prompt ahead of time, so a later prompt sharing its beginning starts sooner (default: nothing)."""
+        return None
 
 
 def parse_structured(text: str, output: type[ModelT]) -> tuple[ModelT | None, str]:
@@ -139,8 +173,10 @@ def _close_all() -> None:
         _loaded.clear()
 
 
-class LlamaCppLLM:
+class LlamaCppLLM(ModelBackend):
     """A GGUF chat model through llama-cpp-python, loaded lazily, once, and used one call at a time."""
+
+    offers_chat_model = True
 
     def __init__(
         self,
@@ -193,6 +229,13 @@ class LlamaCppLLM:
         if output not in self._grammars:
             self._grammars[output] = build_grammar(output)
         return self._grammars[output]
+
+    def bare_completion(self, messages: Sequence[Message], output: type[BaseModel], *, max_tokens: int = 400) -> Any:
+        """One greedy llama.cpp call under `output`'s grammar, its raw reply: no retries, parsing or deadline (what
+        the model alone costs; `interviewer bench` compares complete_structured's calls with it)."""
+        with self._lock:
+            return self.load().create_chat_completion(messages=list(messages), grammar=self._grammar(output),
+                                                      temperature=0.0, seed=self.seed, max_tokens=max_tokens)
 
     def warm(self, messages: Sequence[Message]) -> None:
         """Evaluate a prompt ahead of time; a later prompt sharing its beginning skips re-reading that part."""
@@ -277,11 +320,14 @@ SERVER_READ_TIMEOUT_S = 12.0  # between two pieces of a streamed reply: a workin
 SERVER_QUIET_S = 30.0  # after the server failed, calls fail at once for this long instead of waiting again
 
 
-class OpenAICompatibleLLM:
+class OpenAICompatibleLLM(ModelBackend):
     """A chat model behind an OpenAI-compatible server at `base_url` (http://HOST:PORT/v1), used one call at a time.
 
     The model id is the server's own (the first entry of GET /models), so a grade records what really graded it.
+    It does not read prompts ahead: its `warm` is the default, which does nothing.
     """
+
+    offers_chat_model = True
 
     def __init__(self, base_url: str, *, seed: int = 0, retries: int = 2, timeout_s: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")

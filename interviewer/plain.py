@@ -18,7 +18,7 @@ from rich.console import Console
 
 from interviewer.agent.session import InterviewSession, Step
 from interviewer.agent.state import Action, Event, Turn
-from interviewer.grading.wording import error_explanations
+from interviewer.grading.wording import error_explanations, key_points_heading
 
 # Terminal control sequences and control characters: an answer quoted back must not be able to clear the screen,
 # retitle the window or fake output.
@@ -42,7 +42,7 @@ def format_grade(grade: dict[str, Any]) -> list[str]:
         lines.append("Flags: " + ", ".join(grade["flags"]))
     for criterion in grade.get("criteria", []):
         lines.append(f"  {criterion['criterion']:<13} {criterion['score']}/5  {criterion['descriptor']}")
-    lines.append("Key points:")
+    lines.append(key_points_heading(grade) + ":")
     for point in grade.get("key_points", []):
         lines.append(f"  {MARKS.get(point['status'], point['status'])}  {point['statement']}")
         if point.get("evidence_quote"):

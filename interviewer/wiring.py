@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interviewer.config import Settings
 from interviewer.errors import InterviewerError, ModelError
+
+if TYPE_CHECKING:
+    from interviewer.llm import ModelBackend
 
 Note = Callable[[str], None]
 
@@ -29,7 +32,7 @@ def build_retriever(settings: Settings, fusion: str = "zscore") -> Any:
     return HybridRetriever(store, embedder, fusion=fusion)
 
 
-def build_llm(settings: Settings, model: Path | None = None) -> Any:
+def build_llm(settings: Settings, model: Path | None = None) -> ModelBackend:
     """The model server at llm_url when one is set (and no --model file is given), else llama.cpp in-process."""
     from interviewer.llm import LlamaCppLLM, OpenAICompatibleLLM
 
@@ -87,7 +90,7 @@ class ChatModelOnFirstUse:
     """The interviewer's chat model, built when a follow-up or hint first needs it (LangChain's llama.cpp
     wrapper costs most of a second to import); until then the interview's first question is already showing."""
 
-    def __init__(self, llm: Any) -> None:
+    def __init__(self, llm: ModelBackend) -> None:
         self._llm = llm
         self._model: Any = None
 
@@ -98,6 +101,10 @@ class ChatModelOnFirstUse:
 
 
 def build_grader(settings: Settings, model: Path | None, use_model: bool, note: Note = _ignore) -> Any:
+    return _grader_with(settings, build_llm(settings, model) if use_model else None, note)
+
+
+def _grader_with(settings: Settings, llm: ModelBackend | None, note: Note) -> Any:
     from interviewer.grading import Grader
     from interviewer.grading.verifier import default_verifier
     from interviewer.retrieval.embeddings import default_embedder
@@ -107,14 +114,13 @@ def build_grader(settings: Settings, model: Path | None, use_model: bool, note: 
     if missing_store is not None:
         note(f"Note: grading without citations (Knowledge store problem: {missing_store})")
     retriever = None if missing_store is not None else RetrieverOnFirstSearch(settings, note)
-    llm = build_llm(settings, model) if use_model else None
     return Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed, data_dir=settings.data_dir,
-                  verifier=default_verifier())
+                  verifier=default_verifier(), reference_k=settings.retrieval_k)
 
 
 def open_interview(
     settings: Settings, model: Path | None = None, use_model: bool = True, note: Note = _ignore,
-    catalog: Any = None,
+    catalog: Any = None, on_node: Callable[[str, float], None] | None = None,
 ) -> Any:
     """An InterviewSession over the packs, the history and the checkpoints in the data dir.
 
@@ -131,25 +137,27 @@ def open_interview(
         catalog = discover_packs(builtin_packs_dir(), settings.user_packs_path)
     for problem in catalog.skipped:
         note(f"Skipped a broken pack: {problem.message}")
-    grader = build_grader(settings, model, use_model, note)
+    llm = build_llm(settings, model) if use_model else None
+    grader = _grader_with(settings, llm, note)
     chat_model = None
     follow_ups_by_model: str | None = None  # why the model is not asked for follow-ups, if it is not
-    if grader.llm is not None:
+    if llm is not None:
         # Only the file is checked here; the model loads at its first use, after the first question is shown.
         problem = model_status(settings, model)
         if problem is not None:
             note(f"Model unavailable: {problem}. Grading from evidence only; follow-ups are the authored ones.")
             grader.llm = None
-        elif hasattr(grader.llm, "chat_model"):
-            chat_model = ChatModelOnFirstUse(grader.llm)
+        elif llm.offers_chat_model:
+            chat_model = ChatModelOnFirstUse(llm)
             from interviewer.grading.model_weight import follow_ups_worth_asking, weights_files
 
             # Keyed by the GGUF file, so looked up at once; a server's id would cost a request before question 1.
-            if hasattr(grader.llm, "resolved_path"):
-                follow_ups_by_model = follow_ups_worth_asking(grader.llm, weights_files(settings.data_dir))
+            if llm.resolved_path is not None:
+                follow_ups_by_model = follow_ups_worth_asking(llm, weights_files(settings.data_dir))
     history = History(settings.history_path)
     deps = InterviewDeps(packs={loaded.pack.name: loaded.pack for loaded in catalog.packs}, grader=grader,
-                         history=history, chat_model=chat_model, model_follow_ups_off=follow_ups_by_model)
+                         history=history, chat_model=chat_model, model_follow_ups_off=follow_ups_by_model,
+                         on_node=on_node)
     return InterviewSession(deps, settings.checkpoints_path)
 
 
@@ -160,7 +168,7 @@ def build_store(settings: Settings, catalog: Any = None, on_progress: Callable[[
     from interviewer.retrieval.ingest import default_roots, ingest
 
     return ingest(default_roots(catalog), settings.store_path, default_embedder(), on_progress=on_progress,
-                  store_url=settings.store_url)
+                  store_url=settings.store_url, section_topics=catalog.section_topics() if catalog else None)
 
 
 def store_status(settings: Settings) -> str | None:

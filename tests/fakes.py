@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from interviewer.llm import ModelBackend
 from interviewer.text import tokenize
 
 
@@ -42,10 +43,11 @@ class BagOfWordsEmbedder:
         return sum(len(call) for call in self.calls)
 
 
-class FakeLLM:
-    """A scripted StructuredLLM: `enqueue()` what the next calls return (a dict, a JSON string, or an exception).
+class FakeLLM(ModelBackend):
+    """A scripted model backend: `enqueue()` what the next calls return (a dict, a JSON string, or an exception).
 
-    `history` keeps every call's messages, so tests can check what the model was shown.
+    `history` keeps every call's messages, so tests can check what the model was shown. It declares no optional
+    capability (no chat model, file, server or read-ahead); a test that needs one overrides it.
     """
 
     model_id = "fake-llm"

@@ -3,6 +3,8 @@
 It opens on Home, or straight on the interview when the command line chose one. Nothing heavy is imported to
 paint the first screen: the engine (LangGraph, Chroma, the embedding model, llama.cpp) loads in a worker while
 the candidate reads. The interview logic is in the core package; this package only shows it.
+
+Screens reach the app through `interviewer_app(self)`, which returns it typed, so their navigation calls are checked.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from interviewer.config import Settings
@@ -96,7 +99,7 @@ class InterviewerApp(App[None]):
 
         for screen in self.screen_stack:
             if isinstance(screen, InterviewScreen):
-                screen.save_draft()
+                screen.answer_panel.save_draft()
         self.exit()
 
     def on_unmount(self) -> None:
@@ -109,6 +112,14 @@ class InterviewerApp(App[None]):
         yield SystemCommand("Packs", "Installed question packs; scaffold a new one", self.action_open_packs)
         yield SystemCommand("Help", "Keys and how grading works", self.action_help)
         yield SystemCommand("Toggle light/dark theme", "Switch the colour theme", self.action_toggle_theme)
+
+
+def interviewer_app(node: MessagePump) -> InterviewerApp:
+    """The app `node` runs in, typed: screens navigate through it, so mypy checks the calls they make."""
+    app = node.app
+    if not isinstance(app, InterviewerApp):
+        raise TypeError(f"{type(node).__name__} runs in {type(app).__name__}, not in the InterviewerApp")
+    return app
 
 
 def make_app(

@@ -89,8 +89,8 @@ class Backend:
             saved = history.session(session_id)
             if saved is None:
                 continue
-            answered = len({a["question_id"] for a in saved["attempts"] if a["kind"] == "question"})
-            found.append({**saved, "answered": answered, "planned": saved["plan"].get("questions", 0)})
+            answered = len({a.question_id for a in saved.attempts if a.kind == "question"})
+            found.append({**saved.model_dump(), "answered": answered, "planned": saved.plan.get("questions", 0)})
         return found
 
     # --- heavy: call from a worker thread ------------------------------------------------------------------

@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from interviewer.agent.nodes import InterviewDeps, InterviewNodes
-from interviewer.agent.state import InterviewState
+from interviewer.agent.state import NODE_NAMES, InterviewState, Route
 
 
-def _route(state: InterviewState) -> str:
+def _route(state: InterviewState) -> Route:
     return state["route"]
 
 
@@ -29,7 +29,7 @@ def build_graph(deps: InterviewDeps) -> Any:
 
     nodes = InterviewNodes(deps)
     builder = StateGraph(InterviewState)
-    for name in ("plan", "pick", "ask", "hint", "retrieve", "grade", "decide", "follow_up", "summarise"):
+    for name in NODE_NAMES:
         builder.add_node(name, getattr(nodes, name))
     builder.add_edge(START, "plan")
     builder.add_edge("plan", "pick")

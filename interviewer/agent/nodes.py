@@ -8,6 +8,8 @@ graded it. The one console-free way in is `interrupt` in `ask`: the graph hands 
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +22,7 @@ from interviewer.agent.follow_up import MAX_TOOL_CALLS, Draft, write_follow_up, 
 from interviewer.agent.planning import SessionPlan, next_difficulty, pick_next_question
 from interviewer.agent.state import (
     MAX_HINTS,
+    NODE_NAMES,
     Action,
     CurrentQuestion,
     InterviewState,
@@ -29,8 +32,10 @@ from interviewer.agent.state import (
 )
 from interviewer.agent.summary import build_summary, render_summary
 from interviewer.agent.tools import ToolBox
+from interviewer.agent.turns import TurnId
 from interviewer.errors import PackError
 from interviewer.grading import HINT_PENALTY, Grade, Grader, KeyPointVerdict, with_interview_adjustments
+from interviewer.grading.guards import Guard
 from interviewer.packs import KeyPoint, Pack, Question
 from interviewer.records.history import History, now_utc
 
@@ -47,6 +52,8 @@ class InterviewDeps:
     # Set when measurement shows the model's follow-ups rarely pass the checks: the authored probe is asked at once.
     model_follow_ups_off: str | None = None
     now: Callable[[], datetime] = field(default=now_utc)
+    # Told each node's name and the seconds it ran, when set (`interviewer bench` times the graph's overhead so).
+    on_node: Callable[[str, float], None] | None = None
 
     def pack(self, name: str) -> Pack:
         if name not in self.packs:
@@ -63,9 +70,24 @@ def _grade_view(grade: Grade) -> dict[str, Any]:
     return data
 
 
+def _timed(name: str, node: Callable[..., Any], on_node: Callable[[str, float], None]) -> Callable[..., Any]:
+    @functools.wraps(node)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return node(*args, **kwargs)
+        finally:  # `ask` raises to wait for the candidate (interrupt), and its time still counts
+            on_node(name, time.perf_counter() - started)
+
+    return run
+
+
 class InterviewNodes:
     def __init__(self, deps: InterviewDeps) -> None:
         self.deps = deps
+        if deps.on_node is not None:
+            for name in NODE_NAMES:
+                setattr(self, name, _timed(name, getattr(self, name), deps.on_node))
 
     # --- helpers ---
 
@@ -86,7 +108,7 @@ class InterviewNodes:
 
     # --- nodes ---
 
-    def plan(self, state: InterviewState) -> dict[str, Any]:
+    def plan(self, state: InterviewState) -> InterviewState:
         plan, pack = self._plan(state)
         now = self.deps.now()
         self.deps.history.start_session(plan.pack, plan.mode, plan.model_dump(mode="json"), state["session_id"], now)
@@ -110,7 +132,7 @@ class InterviewNodes:
             "transcript": [event("plan", text, plan=plan.model_dump(mode="json"), due_reviews=due)],
         }
 
-    def pick(self, state: InterviewState) -> dict[str, Any]:
+    def pick(self, state: InterviewState) -> InterviewState:
         plan, pack = self._plan(state)
         if len(state.get("results", [])) >= plan.questions:
             return {"route": "summarise"}
@@ -120,7 +142,8 @@ class InterviewNodes:
             return {"route": "summarise",
                     "transcript": [event("notice", "No questions are left in the chosen topics.")]}
         number = len(state.get("asked", [])) + 1
-        current = CurrentQuestion(question_id=question.id, number=number, turn=f"q{number}", prompt=question.question)
+        current = CurrentQuestion(question_id=question.id, number=number, turn=TurnId(number),
+                                  prompt=question.question)
         review = question.id in state.get("due_reviews", [])
         return {
             "current": current.model_dump(mode="json"),
@@ -130,7 +153,7 @@ class InterviewNodes:
                                  difficulty=question.difficulty, number=number, review=review)],
         }
 
-    def ask(self, state: InterviewState) -> dict[str, Any]:
+    def ask(self, state: InterviewState) -> InterviewState:
         plan, pack = self._plan(state)
         current = self._current(state)
         question = self._question(state, current.question_id)
@@ -157,14 +180,14 @@ class InterviewNodes:
             current.attempt_id = self.deps.history.record_answer(
                 state["session_id"], plan.pack, question.id, question.topic, current.prompt, text,
                 kind=current.kind, key_point_id=current.key_point_id, hints=current.hints_used, late=late,
-                when=self.deps.now(), turn=current.turn,
+                when=self.deps.now(), turn=str(current.turn),
             )
             current.answers.append(text)
             current.skipped = skipped
             current.late = current.late or late
             note = "(skipped)" if skipped else text
             return {"current": current.model_dump(mode="json"), "route": "retrieve",
-                    "transcript": [event("answer", note, turn=current.turn, skipped=skipped, late=late,
+                    "transcript": [event("answer", note, turn=str(current.turn), skipped=skipped, late=late,
                                          elapsed_s=action.elapsed_s)]}
         if action.type == "hint":
             if plan.mode == "exam":
@@ -185,7 +208,7 @@ class InterviewNodes:
         return {"route": "decide" if current.grade is not None else "summarise", "ending": True,
                 "transcript": [event("notice", "Session ended before the last question.")]}
 
-    def hint(self, state: InterviewState) -> dict[str, Any]:
+    def hint(self, state: InterviewState) -> InterviewState:
         plan, pack = self._plan(state)
         current = self._current(state)
         question = self._question(state, current.question_id)
@@ -205,18 +228,18 @@ class InterviewNodes:
                             note=f"Hint {current.hints_used} of {MAX_HINTS} ({cost})."))
         return {"current": current.model_dump(mode="json"), "route": "ask", "transcript": events}
 
-    def retrieve(self, state: InterviewState) -> dict[str, Any]:
+    def retrieve(self, state: InterviewState) -> InterviewState:
         # The grader keeps what it looks up, so grading reuses it and the grade cites it.
         self.deps.grader.references_for(self._question(state, self._current(state).question_id))
         return {"route": "grade"}
 
-    def grade(self, state: InterviewState) -> dict[str, Any]:
+    def grade(self, state: InterviewState) -> InterviewState:
         current = self._current(state)
         question = self._question(state, current.question_id)
         grader = self.deps.grader
         previous = Grade.model_validate(current.grade) if current.grade else None
         if current.kind == "question":
-            raw = (grader.zero_grade(question, "skipped", "The question was skipped.") if current.skipped
+            raw = (grader.zero_grade(question, Guard.SKIPPED, "The question was skipped.") if current.skipped
                    else grader.grade(question, current.answers[-1]))
         else:
             assert previous is not None and current.key_point_id is not None
@@ -231,10 +254,10 @@ class InterviewNodes:
             current.first_score = shown.overall
         text = f"{shown.overall:.1f}/5"
         return {"current": current.model_dump(mode="json"), "route": "decide",
-                "transcript": [event("grade", text, turn=current.turn, skipped=current.skipped,
+                "transcript": [event("grade", text, turn=str(current.turn), skipped=current.skipped,
                                      grade=_grade_view(shown))]}
 
-    def decide(self, state: InterviewState) -> dict[str, Any]:
+    def decide(self, state: InterviewState) -> InterviewState:
         plan, _ = self._plan(state)
         current = self._current(state)
         raw = Grade.model_validate(current.grade)
@@ -254,7 +277,7 @@ class InterviewNodes:
         )
         # The review schedule follows the unprompted answer: needing follow-ups means it was not recalled.
         self.deps.history.schedule_review(plan.pack, question.id, first, when=self.deps.now(),
-                                          event=f"{state['session_id']}/{current.turn.split('.')[0]}")
+                                          event=f"{state['session_id']}/{current.turn.main()}")
         return {
             "results": [*state.get("results", []), result.model_dump(mode="json")],
             "difficulty": next_difficulty(state["difficulty"], None if current.skipped else first),
@@ -272,7 +295,7 @@ class InterviewNodes:
             return None
         return max(open_points, key=lambda v: (v.status == "contradicted", v.weight * (1.0 - v.coverage), v.weight))
 
-    def follow_up(self, state: InterviewState) -> dict[str, Any]:
+    def follow_up(self, state: InterviewState) -> InterviewState:
         plan, pack = self._plan(state)
         current = self._current(state)
         question = self._question(state, current.question_id)
@@ -289,17 +312,17 @@ class InterviewNodes:
         current.key_point_id = point.id
         current.prompt = draft.text
         current.written_by_model = draft.source == "model"
-        current.turn = f"q{current.number}.f{len(current.follow_ups_asked)}"
+        current.turn = TurnId(current.number, len(current.follow_ups_asked))
         current.skipped = False
         return {
             "current": current.model_dump(mode="json"),
             "route": "ask",
             "transcript": [*draft.events, event("follow-up", draft.text, key_point_id=point.id, source=draft.source,
-                                                rejected=draft.rejected, turn=current.turn,
+                                                rejected=draft.rejected, turn=str(current.turn),
                                                 prompt_version=draft.prompt_version)],
         }
 
-    def summarise(self, state: InterviewState) -> dict[str, Any]:
+    def summarise(self, state: InterviewState) -> InterviewState:
         plan, pack = self._plan(state)
         results = [QuestionResult.model_validate(r) for r in state.get("results", [])]
         reviews = {}

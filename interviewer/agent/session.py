@@ -109,7 +109,7 @@ class InterviewSession:
         snapshot = self.graph.get_state(self._config(session_id))
         if not snapshot.values:
             saved = self.deps.history.session(session_id)
-            if saved is not None and saved["finished_at"]:
+            if saved is not None and saved.finished_at:
                 raise SessionError(f"session '{session_id}' is already finished", "Session finished")
             raise SessionError(f"no saved session '{session_id}' (see `interviewer history`)", "Unknown session")
         if not _unfinished(snapshot):
@@ -147,7 +147,8 @@ class InterviewSession:
         assert self.session_id is not None
         items = self.graph.get_state(self._config(self.session_id)).values.get("transcript")
         if items is None:
-            items = (self.deps.history.session(self.session_id) or {}).get("transcript") or []
+            saved = self.deps.history.session(self.session_id)
+            items = (saved.transcript if saved else None) or []
         return [Event.model_validate(item) for item in items]
 
     def _run(self, graph_input: Any, on_events: Callable[[list[Event]], None] | None = None) -> Step:

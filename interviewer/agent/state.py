@@ -12,17 +12,23 @@ and validate it where it crosses a boundary:
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
 from interviewer.agent.planning import Mode
+from interviewer.agent.turns import TurnId
+from interviewer.limits import LONGEST_ANSWER_CHARS
 
 ActionType = Literal["answer", "hint", "skip", "end", "show_answer"]
 EventType = Literal[
     "plan", "question", "follow-up", "answer", "hint", "tool-call", "tool-result", "grade", "model-answer",
     "notice", "summary",
 ]
+# The graph's nodes (graph.py adds one per name, each InterviewNodes' method of that name); `route` names the next.
+NodeName = Literal["plan", "pick", "ask", "hint", "retrieve", "grade", "decide", "follow_up", "summarise"]
+NODE_NAMES: tuple[NodeName, ...] = get_args(NodeName)
+Route = Literal[NodeName, "end"]  # "end": the interview is over (set by summarise, whose edge goes to END)
 MAX_HINTS = 2
 
 
@@ -46,22 +52,19 @@ class Turn(BaseModel):
     can_show_answer: bool = Field(description="Whether the previous question's model answer can be shown.")
 
 
-MAX_ANSWER_CHARS = 20_000  # what an answer may hold in the history and the checkpoints
-
-
 class Action(BaseModel):
     """The candidate's input for the turn."""
 
     type: ActionType
-    text: str = Field(default="", max_length=MAX_ANSWER_CHARS, description="The answer, for type 'answer'.")
+    text: str = Field(default="", max_length=LONGEST_ANSWER_CHARS, description="The answer, for type 'answer'.")
     elapsed_s: float | None = Field(default=None, ge=0, description="Seconds the candidate took (exam timing).")
 
     @field_validator("text", mode="before")
     @classmethod
     def _cut_to_bound(cls, value: Any) -> Any:
         # A huge paste is kept up to the bound rather than refused: refusing would lose the whole answer, and the
-        # grader reads only its beginning anyway (and says so in the grade).
-        return value[:MAX_ANSWER_CHARS] if isinstance(value, str) else value
+        # grader reads only its beginning anyway (GRADED_ANSWER_CHARS, and says so in the grade).
+        return value[:LONGEST_ANSWER_CHARS] if isinstance(value, str) else value
 
 
 class Event(BaseModel):
@@ -75,7 +78,7 @@ class CurrentQuestion(BaseModel):
 
     question_id: str
     number: int
-    turn: str = Field(description="History key of the step: 'q3' for the question, 'q3.f1' for a follow-up.")
+    turn: TurnId = Field(description="History key of the step: 'q3' for the question, 'q3.f1' for a follow-up.")
     kind: Literal["question", "follow-up"] = "question"
     prompt: str
     key_point_id: str | None = None
@@ -116,7 +119,7 @@ class InterviewState(TypedDict, total=False):
     asked: list[str]
     current: dict[str, Any] | None
     results: list[dict[str, Any]]
-    route: str
+    route: Route
     ending: bool
     finished: bool
     summary: dict[str, Any] | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,16 +19,16 @@ from interviewer.cli.common import (
 )
 from interviewer.errors import InterviewerError
 
+if TYPE_CHECKING:
+    from interviewer.records.history import DisputeRecord, SessionRecord
 
-def all_sessions() -> list[dict]:  # type: ignore[type-arg]
+
+def all_sessions() -> list[SessionRecord]:
     """Every session in the history database, newest first."""
     from interviewer.records.history import History
 
-    history = History(state.settings().history_path)
-    try:
+    with History(state.settings().history_path) as history:
         return history.sessions()
-    finally:
-        history.close()
 
 
 @app.command("history")
@@ -66,35 +66,38 @@ def history_command(
         return
     sessions = all_sessions()
     if as_json:
-        sys.stdout.write(json.dumps(sessions, indent=2, ensure_ascii=False) + "\n")
+        listed = [session.model_dump(mode="json") for session in sessions]
+        sys.stdout.write(json.dumps(listed, indent=2, ensure_ascii=False) + "\n")
         return
     if not sessions:
         out.print("No sessions yet. Start one with `interviewer interview`.")
         return
-    for session in sessions:
-        main = [a for a in session["attempts"] if a["kind"] == "question"]
-        scores = [a["overall"] for a in final_attempts(session["attempts"]) if a["overall"] is not None]
-        status = "finished" if session["finished_at"] else "unfinished"
-        mean = f"mean {sum(scores) / len(scores):.1f}/5" if scores else "not graded"
-        out.print(f"[bold]{session['id']}[/bold]  {session['started_at'][:16].replace('T', ' ')}  "
-                  f"{session['pack']}  {session['mode']}  {len(main)} questions  {mean}  ({status})")
-        for attempt in final_attempts(session["attempts"]):
-            score = f"{attempt['overall']:.1f}" if attempt["overall"] is not None else "  - "
-            # The step id is what `interviewer dispute` takes.
-            step = f"  ({attempt['turn']})" if attempt.get("turn") else ""
-            out.print(f"    {score}  {attempt['topic']:<16} {attempt['question_id']}{step}", markup=False)
+    print_sessions(sessions)
     print_topic_trends(sessions)
+
+
+def print_sessions(sessions: list[SessionRecord]) -> None:
+    """Each session with its questions' final scores."""
+    for session in sessions:
+        main = [a for a in session.attempts if a.kind == "question"]
+        mean = session.mean_score()
+        status = "finished" if session.finished_at else "unfinished"
+        shown = f"mean {mean:.1f}/5" if mean is not None else "not graded"
+        out.print(f"[bold]{session.id}[/bold]  {session.started_at[:16].replace('T', ' ')}  "
+                  f"{session.pack}  {session.mode}  {len(main)} questions  {shown}  ({status})")
+        for attempt in session.final_attempts():
+            score = f"{attempt.overall:.1f}" if attempt.overall is not None else "  - "
+            # The step id is what `interviewer dispute` takes.
+            step = f"  ({attempt.turn})" if attempt.turn else ""
+            out.print(f"    {score}  {attempt.topic:<16} {attempt.question_id}{step}", markup=False)
 
 
 def write_verifier_pairs(target: Path) -> None:
     from interviewer.records.disputes import verifier_pairs
     from interviewer.records.history import History
 
-    history = History(state.settings().history_path)
-    try:
+    with History(state.settings().history_path) as history:
         pairs = verifier_pairs(history.disputes())
-    finally:
-        history.close()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("".join(json.dumps(pair, ensure_ascii=False) + "\n" for pair in pairs), encoding="utf-8")
@@ -107,13 +110,11 @@ def write_verifier_pairs(target: Path) -> None:
 def print_disputes(*, as_json: bool, as_csv: bool, out_file: Path | None) -> None:
     from interviewer.records.history import History
 
-    history = History(state.settings().history_path)
-    try:
+    with History(state.settings().history_path) as history:
         disputes = history.disputes()
-    finally:
-        history.close()
     if as_json:
-        sys.stdout.write(json.dumps(disputes, indent=2, ensure_ascii=False) + "\n")
+        listed = [dispute.model_dump(mode="json") for dispute in disputes]
+        sys.stdout.write(json.dumps(listed, indent=2, ensure_ascii=False) + "\n")
         return
     if not disputes:
         # With --csv the notice goes to stderr: stdout may be redirected into what should be a dataset.
@@ -126,17 +127,18 @@ def print_disputes(*, as_json: bool, as_csv: bool, out_file: Path | None) -> Non
         write_disputes_csv(disputes, out_file)
         return
     for dispute in disputes:
-        given = "  - " if dispute["overall"] is None else f"{dispute['overall']:.1f}"
+        given = "  - " if dispute.overall is None else f"{dispute.overall:.1f}"
+        when = (dispute.disputed_at or "")[:16].replace("T", " ")
         out.print(
-            f"{given} -> {dispute['dispute_score']:.1f}  {dispute['question_id']}  "
-            f"({dispute['session_id']} {dispute['turn']}, {dispute['disputed_at'][:16].replace('T', ' ')})",
+            f"{given} -> {dispute.dispute_score:.1f}  {dispute.question_id}  "
+            f"({dispute.session_id} {dispute.turn}, {when})",
             markup=False,
         )
-        if dispute["dispute_note"]:
-            out.print(f"    {dispute['dispute_note']}", markup=False)
+        if dispute.dispute_note:
+            out.print(f"    {dispute.dispute_note}", markup=False)
 
 
-def write_disputes_csv(disputes: list[dict], out_file: Path | None) -> None:  # type: ignore[type-arg]
+def write_disputes_csv(disputes: list[DisputeRecord], out_file: Path | None) -> None:
     import io
 
     from interviewer.records.disputes import grading_rows, write_grading_csv
@@ -171,13 +173,15 @@ def dispute_command(
     note: Annotated[str, typer.Option("--note", help="Why the grade is wrong.")] = "",
 ) -> None:
     """Dispute a grade: record the score you think is fair. The grade stays; the report shows both."""
+    from interviewer.agent.turns import TurnId, TurnIdError
     from interviewer.records.history import History
 
-    history = History(state.settings().history_path)
     try:
-        history.record_dispute(session_id, turn, score, note)
-    finally:
-        history.close()
+        step = TurnId.parse(turn)
+    except TurnIdError as exc:
+        raise InterviewerError(str(exc), "Dispute not recorded") from exc
+    with History(state.settings().history_path) as history:
+        history.record_dispute(session_id, str(step), score, note)
     out.print(
         f"Recorded: you think {round(score, 1):.1f}/5 is fair for {turn} of session {session_id}. "
         "`interviewer history --disputes --csv` exports your disputes for `interviewer eval grading`.",
@@ -185,27 +189,19 @@ def dispute_command(
     )
 
 
-def print_topic_trends(sessions: list[dict]) -> None:  # type: ignore[type-arg]
-    """Per topic, oldest session first: how many questions, the mean, and the first and latest scores."""
-    scores: dict[str, list[float]] = {}
-    for session in reversed(sessions):
-        for attempt in final_attempts(session["attempts"]):
-            if attempt["overall"] is not None:
-                scores.setdefault(attempt["topic"], []).append(float(attempt["overall"]))
-    if not scores:
+def print_topic_trends(sessions: list[SessionRecord]) -> None:
+    """Per topic, weakest first: the mean, how many questions, and the first and latest scores."""
+    from interviewer.records.history import topic_trends
+
+    trends = topic_trends(sessions)
+    if not trends:
         return
     out.print()
     out.print("[bold]By topic[/bold] (weakest first)")
-    for topic, values in sorted(scores.items(), key=lambda item: sum(item[1]) / len(item[1])):
-        trend = f"  {values[0]:.1f} -> {values[-1]:.1f}" if len(values) > 1 else ""
-        out.print(f"    {sum(values) / len(values):.1f}  {topic:<16} {len(values)} answered{trend}", markup=False)
-
-
-def final_attempts(attempts: list[dict]) -> list[dict]:  # type: ignore[type-arg]
-    """Per question, the attempt holding its final grade (a follow-up's supersedes), else its last attempt."""
-    from interviewer.records.report import attempts_by_question, last_graded_attempt
-
-    return [last_graded_attempt(group) or group[-1] for group in attempts_by_question(attempts).values()]
+    for trend in trends:
+        values = trend.scores
+        change = f"  {values[0]:.1f} -> {values[-1]:.1f}" if len(values) > 1 else ""
+        out.print(f"    {trend.mean:.1f}  {trend.topic:<16} {len(values)} answered{change}", markup=False)
 
 
 @app.command("report")
@@ -215,29 +211,19 @@ def report_command(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Write a report of one session: every question, answer, grade, follow-up and what to study."""
-    from interviewer.records.report import build_report, render_html, render_json, render_markdown
+    from interviewer.records.history import History
+    from interviewer.records.report import REPORT_FORMATS, export_report, render_report, session_report
 
-    renderers = {"md": render_markdown, "html": render_html, "json": render_json}
-    if fmt not in renderers:
+    if fmt not in REPORT_FORMATS:
         raise InterviewerError("--format must be md, html or json", "Unknown format")
-    sessions = all_sessions()
-    if not sessions:
-        raise InterviewerError("there are no sessions yet", "Nothing to report")
-    chosen = sessions[0] if session_id is None else next((s for s in sessions if s["id"] == session_id), None)
-    if chosen is None:
-        raise InterviewerError(f"no session '{session_id}' (see `interviewer history`)", "Unknown session")
-    catalog = load_catalog(state.settings())
-    pack = next((loaded.pack for loaded in catalog.packs if loaded.pack.name == chosen["pack"]), None)
-    text = renderers[fmt](build_report(chosen, pack))
-    if out_file is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    try:
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InterviewerError(f"cannot write {out_file}: {exc.strerror}", "Report not written") from exc
-    out.print(f"Report written to {out_file}", markup=False)
+    settings = state.settings()
+    with History(settings.history_path) as history:
+        if out_file is not None:
+            export_report(history, session_id, fmt, out_file, load_catalog(settings))
+            out.print(f"Report written to {out_file}", markup=False)
+            return
+        text = render_report(session_report(history, session_id, load_catalog(settings)), fmt)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 @export_app.command("anki")

@@ -11,7 +11,6 @@ package never imports the UI. Heavy modules are imported inside the functions, s
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import json
 import os
@@ -23,8 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -199,25 +198,11 @@ def measure_grading(store: Path, settings: Any, questions: int = 20, read_ahead:
     A model whose measured weight is 0 is not asked when grading; it is asked here anyway (at the weight an
     unmeasured model gets), since what the model costs is the point, and the figures say so.
     """
-    from interviewer.grading import Grader
-    from interviewer.grading.model_weight import UNMEASURED_WEIGHT
-    from interviewer.grading.verifier import default_verifier
-    from interviewer.retrieval.embeddings import default_embedder
-    from interviewer.retrieval.search import HybridRetriever
-    from interviewer.retrieval.store import KnowledgeStore
-
     picked = benchmark_questions(questions + 1)
     measured = picked[1:] if warm_up else picked[:questions]
-    embedder = default_embedder()
     llm = default_llm(settings)
     recorder = RecordingLLM(llm)
-    grader = Grader(embedder=embedder, retriever=HybridRetriever(KnowledgeStore.open_for_query(store, embedder),
-                                                                 embedder), llm=recorder, seed=settings.seed,
-                    verifier=default_verifier())
-    measured_weight = grader.verdict_weight()
-    forced = measured_weight <= 0
-    if forced:
-        grader.model_weight = UNMEASURED_WEIGHT
+    grader, measured_weight = _grader_asking(recorder, store, settings)
     if warm_up:
         grader.grade(picked[0], picked[0].reference_answer)  # loads both models
     rows: dict[str, list[float]] = {name: [] for name in ("total", "retrieval", "evidence", "verifier", "model",
@@ -229,28 +214,15 @@ def measure_grading(store: Path, settings: Any, questions: int = 20, read_ahead:
         started = time.perf_counter()
         grade = grader.grade(question, answer)
         rows["total"].append((time.perf_counter() - started) * 1000)
-        rows["retrieval"].append(grade.timings.retrieval_ms)
-        rows["evidence"].append(grade.timings.evidence_ms)
-        rows["verifier"].append(grade.timings.verifier_ms)
-        rows["model"].append(grade.timings.model_ms)
+        for part in ("retrieval", "evidence", "verifier", "model"):
+            rows[part].append(getattr(grade.timings, f"{part}_ms"))
         valid += 0 if grade.evidence_only else 1
-        assert recorder.last is not None
-        messages, output, max_tokens = recorder.last
-        llama = llm.load()
-        llama.reset()  # no prompt-cache reuse: the bare call pays for its prompt as the graded one did
-        started = time.perf_counter()
-        llama.create_chat_completion(messages=messages, grammar=llm._grammar(output), temperature=0.0,
-                                     seed=settings.seed, max_tokens=max_tokens)
-        rows["bare"].append((time.perf_counter() - started) * 1000)
+        rows["bare"].append(_bare_call_ms(llm, recorder))
         if read_ahead:
-            # As in an interview: the question's prompt is read while the candidate types, then the answer arrives.
-            llama.reset()
-            grader.prepare(question)
-            started = time.perf_counter()
-            grader.grade(question, answer)
-            prepared.append((time.perf_counter() - started) * 1000)
+            prepared.append(_read_ahead_ms(llm, grader, question, answer))
     figures: dict[str, Any] = {"answers": len(measured), "model_answers_valid": valid, "model_id": llm.model_id,
-                               "measured_model_weight": measured_weight, "model_asked_despite_weight_0": forced}
+                               "measured_model_weight": measured_weight,
+                               "model_asked_despite_weight_0": measured_weight <= 0}
     for name, values in rows.items():
         figures.update(spread(values, f"{name}_ms"))
     if prepared:
@@ -258,6 +230,44 @@ def measure_grading(store: Path, settings: Any, questions: int = 20, read_ahead:
     figures["grade_over_bare"] = figures["total_ms_p50"] / max(figures["bare_ms_p50"], 1e-9)
     figures["model_call_over_bare"] = figures["model_ms_p50"] / max(figures["bare_ms_p50"], 1e-9)
     return figures
+
+
+def _grader_asking(llm: Any, store: Path, settings: Any) -> tuple[Any, float]:
+    """The grader an interview uses, over the store at `store`, asking `llm` even where its measured weight is 0
+    (then at the weight an unmeasured model gets); and that measured weight."""
+    from interviewer.grading import Grader
+    from interviewer.grading.model_weight import UNMEASURED_WEIGHT
+    from interviewer.grading.verifier import default_verifier
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.retrieval.search import HybridRetriever
+    from interviewer.retrieval.store import KnowledgeStore
+
+    embedder = default_embedder()
+    retriever = HybridRetriever(KnowledgeStore.open_for_query(store, embedder), embedder)
+    grader = Grader(embedder=embedder, retriever=retriever, llm=llm, seed=settings.seed, verifier=default_verifier())
+    measured_weight = grader.verdict_weight()
+    if measured_weight <= 0:
+        grader = replace(grader, model_weight=UNMEASURED_WEIGHT)
+    return grader, measured_weight
+
+
+def _bare_call_ms(llm: Any, recorder: RecordingLLM) -> float:
+    """The last graded request again, straight to llama.cpp: what the model alone costs."""
+    assert recorder.last is not None
+    messages, output, max_tokens = recorder.last
+    llm.load().reset()  # no prompt-cache reuse: the bare call pays for its prompt as the graded one did
+    started = time.perf_counter()
+    llm.bare_completion(messages, output, max_tokens=max_tokens)
+    return (time.perf_counter() - started) * 1000
+
+
+def _read_ahead_ms(llm: Any, grader: Any, question: Any, answer: str) -> float:
+    """As in an interview: the question's prompt is read while the candidate types, then the answer arrives."""
+    llm.load().reset()
+    grader.prepare(question)
+    started = time.perf_counter()
+    grader.grade(question, answer)
+    return (time.perf_counter() - started) * 1000
 
 
 FIRST_GRADE_SCRIPT = """
@@ -324,37 +334,6 @@ def measure_tokens(settings: Any, repeats: int = 3, new_tokens: int = 64, warm_u
             "generation_tokens_per_s": statistics.median(writing[int(warm_up):])}
 
 
-NODE_NAMES = ("plan", "pick", "ask", "hint", "retrieve", "grade", "decide", "follow_up", "summarise")
-
-
-@contextlib.contextmanager
-def timed_nodes(spent: list[float]) -> Iterator[None]:
-    """While open, a graph built here adds the seconds each node function runs to spent[0] (interrupts included:
-    `ask` raises to wait for the candidate, and its time still counts)."""
-    from interviewer.agent.nodes import InterviewNodes
-
-    originals = {name: getattr(InterviewNodes, name) for name in NODE_NAMES}
-
-    def timed(function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[0] += time.perf_counter() - started
-
-        return run
-
-    for name, function in originals.items():
-        setattr(InterviewNodes, name, timed(function))
-    try:
-        yield
-    finally:
-        for name, function in originals.items():
-            setattr(InterviewNodes, name, function)
-
-
 def measure_graph_turn(store: Path, settings: Any, data_dir: Path, questions: int = 4,
                        follow_ups: int = 1) -> dict[str, float]:
     """Interview turns with the default models through the LangGraph session (checkpointed as in use), against
@@ -367,25 +346,28 @@ def measure_graph_turn(store: Path, settings: Any, data_dir: Path, questions: in
     # The built-in pack over the bench's store, with this machine's model settings; in-process, as timed above.
     settings = settings.model_copy(update={"data_dir": data_dir, "store_dir": store, "packs_dir": data_dir / "packs",
                                            "store_url": None, "llm_url": None})
-    spent = [0.0]
+    spent = [0.0]  # seconds inside node functions since the answer was sent (interrupts included)
+
+    def count(_node: str, seconds: float) -> None:
+        spent[0] += seconds
+
     turns: list[float] = []
     direct: list[float] = []
-    with timed_nodes(spent):
-        session = open_interview(settings, note=_quiet)
-        try:
-            step = session.start(SessionPlan(pack="genai-core", questions=questions, max_follow_ups=follow_ups))
-            while step.turn is not None:
-                turn = step.turn
-                session.prepare(turn)  # what a front end does while the candidate types
-                question = session.deps.pack("genai-core").question(turn.question_id)
-                text = question.key_points[0].statement if turn.kind == "question" else AN_ANSWER_FOR_A_FOLLOW_UP
-                spent[0] = 0.0
-                started = time.perf_counter()
-                step = session.send(Action(type="answer", text=text))
-                turns.append(time.perf_counter() - started)
-                direct.append(spent[0])
-        finally:
-            session.close()
+    session = open_interview(settings, note=_quiet, on_node=count)
+    try:
+        step = session.start(SessionPlan(pack="genai-core", questions=questions, max_follow_ups=follow_ups))
+        while step.turn is not None:
+            turn = step.turn
+            session.prepare(turn)  # what a front end does while the candidate types
+            question = session.deps.pack("genai-core").question(turn.question_id)
+            text = question.key_points[0].statement if turn.kind == "question" else AN_ANSWER_FOR_A_FOLLOW_UP
+            spent[0] = 0.0
+            started = time.perf_counter()
+            step = session.send(Action(type="answer", text=text))
+            turns.append(time.perf_counter() - started)
+            direct.append(spent[0])
+    finally:
+        session.close()
     if len(turns) > 1:
         turns, direct = turns[1:], direct[1:]
     framework = [turn - inside for turn, inside in zip(turns, direct, strict=True)]

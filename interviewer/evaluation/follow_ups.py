@@ -14,13 +14,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from interviewer.agent.follow_up import write_follow_up
 from interviewer.agent.tools import ToolBox
-from interviewer.grading.model_weight import ModelWeight
+from interviewer.evaluation.progress import Progress
+from interviewer.grading.model_weight import MIN_FOLLOW_UP_ACCEPTANCE, ModelWeight
 from interviewer.packs import Question
 from interviewer.retrieval.embeddings import Embedder
+
+if TYPE_CHECKING:
+    from interviewer.config import Settings
 
 
 @dataclass
@@ -83,3 +88,61 @@ def measure_follow_ups(
         if on_progress is not None:
             on_progress(done, len(questions))
     return report
+
+
+def _quiet(_text: str) -> None:
+    return None
+
+
+@dataclass
+class FollowUpEvaluation:
+    """Every figure `interviewer eval follow-ups` prints, and where the counts were written."""
+
+    report: FollowUpReport
+    written_to: Path | None = None
+
+    def as_json(self) -> dict[str, object]:
+        payload = self.report.as_json()
+        if self.written_to is not None:
+            payload["written"] = str(self.written_to)
+        return payload
+
+    def lines(self) -> list[str]:
+        report, tried = self.report, len(self.report.trials)
+        asked = tried and report.accepted / tried >= MIN_FOLLOW_UP_ACCEPTANCE
+        lines = [f"{report.model}: {report.accepted} of {tried} follow-ups passed the checks "
+                 f"({report.seconds_per_follow_up:.1f} s each); asked in interviews: {'yes' if asked else 'no'}"]
+        lines += [f"  rejected {count}x: {reason}" for reason, count in report.reasons().most_common()]
+        if self.written_to is not None:
+            lines.append(f"written to {self.written_to}")
+        return lines
+
+
+def run_follow_up_evaluation(
+    settings: Settings, pack: str, *, model: Path | None = None, limit: int = 20, seed: int = 0,
+    write_to: Path | None = None, note: Callable[[str], None] | None = None, progress: Progress | None = None,
+) -> FollowUpEvaluation:
+    """`interviewer eval follow-ups`: the model writes follow-ups for `limit` of the pack's questions, as in an
+    interview (its store looked up through tools, a problem with it told to `note`); the counts are stored for
+    this model in `write_to` when given."""
+    from interviewer.errors import ModelError
+    from interviewer.grading.model_weight import model_key, write_weight
+    from interviewer.packs import discover_packs
+    from interviewer.resources import builtin_packs_dir
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.wiring import RetrieverOnFirstSearch, build_llm
+
+    progress = progress or Progress()
+    catalog = discover_packs(builtin_packs_dir(), settings.user_packs_path)
+    questions = sample_questions(catalog.get(pack).pack.questions, limit, seed)
+    llm = build_llm(settings, model)
+    if not llm.offers_chat_model:
+        raise ModelError("follow-ups are written by an in-process model only; pass --model FILE", "Cannot measure")
+    retriever = RetrieverOnFirstSearch(settings, note or _quiet)
+    toolbox = ToolBox(retriever, None, pack, sorted({question.topic for question in questions}))
+    with progress.display:
+        report = measure_follow_ups(llm.chat_model(), toolbox, default_embedder(), questions, model=llm.model_id,
+                                    key=model_key(llm), on_progress=progress.stage("Writing follow-ups"))
+    if write_to is not None:
+        write_weight(write_to, report.entry(f"{pack}, {len(questions)} questions, seed {seed}"))
+    return FollowUpEvaluation(report, write_to)

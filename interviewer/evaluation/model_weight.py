@@ -11,20 +11,26 @@ weight under the model's key.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from interviewer.errors import ModelError
-from interviewer.evaluation.grading import GradingCase, PrecomputedEmbedder, agreement_metrics, texts_to_embed
+from interviewer.evaluation.datasets import GradingCase
+from interviewer.evaluation.grading import GradingEvaluationOptions, OnSkipped, load_cases
+from interviewer.evaluation.metrics import agreement_metrics
+from interviewer.evaluation.precomputed import PrecomputedEmbedder, texts_to_embed
+from interviewer.evaluation.progress import Progress, ProgressCallback
 from interviewer.grading import Grade, Grader
 from interviewer.grading.model_weight import WEIGHT_GRID, ModelWeight, best_weight, model_key
 from interviewer.llm import CallStats, ModelOutputError, StructuredLLM
 from interviewer.retrieval.embeddings import Embedder
 
-ProgressCallback = Callable[[int, int], None]
+if TYPE_CHECKING:
+    from interviewer.config import Settings
 
 
 class _RecordingLLM:
@@ -145,3 +151,56 @@ def measure_model_weight(
         figures=figures, best=best_weight(figures), seconds_per_row=recording.seconds / max(1, asked),
         seconds=time.perf_counter() - started,
     )
+
+
+@dataclass
+class ModelWeightEvaluation:
+    """Every figure `interviewer eval grading --with-model` prints."""
+
+    report: ModelWeightReport
+    measured_on: str
+    weight_in_use: float  # the weight grading uses for this model now
+    written_to: Path | None = None
+
+    def as_json(self) -> dict[str, object]:
+        payload = self.report.as_json()
+        payload["weight_in_use"] = self.weight_in_use
+        if self.written_to is not None:
+            payload["weight_written"] = str(self.written_to)
+        return payload
+
+    def lines(self) -> list[str]:
+        report = self.report
+        lines = [f"{report.model} ({report.key}) on {self.measured_on}: the model was asked about "
+                 f"{report.model_rows} rows ({report.model_failures} failed), {report.seconds_per_row:.2f} s a row; "
+                 f"{report.seconds:.0f} s in all"]
+        for weight, figures in report.figures.items():
+            label = "evidence only" if weight == 0 else f"model weight {weight:.1f}"
+            lines.append(f"  {label:<17} Pearson {figures['pearson']:.3f}  Spearman {figures['spearman']:.3f}  "
+                         f"QWK {figures['qwk']:.3f}  RMSE {figures['rmse']:.3f}  MAE {figures['mae']:.3f}")
+        lines.append(f"best weight {report.best:.1f} (in use now: {self.weight_in_use:.2f})"
+                     + (f"; written to {self.written_to}" if self.written_to is not None else ""))
+        return lines
+
+
+def run_model_weight_evaluation(
+    settings: Settings, options: GradingEvaluationOptions, model: Path | None = None, *,
+    write_to: Path | None = None, on_skipped: OnSkipped | None = None, progress: Progress | None = None,
+) -> ModelWeightEvaluation:
+    """`interviewer eval grading --with-model`: agreement without and with the model's verdicts, and the weight
+    they earn; stored for this model in `write_to` when given."""
+    from interviewer.grading.model_weight import lookup_weight, weights_files, write_weight
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.wiring import build_llm
+
+    progress = progress or Progress()
+    cases, _skipped = load_cases(options, on_skipped)
+    measured_on = f"{options.datasets[0].name} ({len(cases)} rows, seed {options.seed})"
+    llm = build_llm(settings, model)
+    current, _entry = lookup_weight(llm, weights_files(settings.data_dir))
+    with progress.display:
+        report = measure_model_weight(default_embedder(), llm, cases, seed=options.seed,
+                                      on_progress=progress.stage("Grading with the model"))
+    if write_to is not None:
+        write_weight(write_to, report.entry(measured_on))
+    return ModelWeightEvaluation(report, measured_on, current, write_to)

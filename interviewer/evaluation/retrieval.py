@@ -11,10 +11,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from interviewer.errors import DatasetError
+from interviewer.evaluation.progress import Progress
 from interviewer.resources import builtin_eval_dir
 from interviewer.retrieval.search import RetrievedChunk, Retriever
+
+if TYPE_CHECKING:
+    from interviewer.config import Settings
 
 
 def default_retrieval_dataset() -> Path:
@@ -72,6 +77,13 @@ class RetrievalEvalReport:
             "misses": self.misses,
         }
 
+    def lines(self) -> list[str]:
+        """What `interviewer eval retrieval` prints."""
+        lines = [f"queries {self.cases}  recall@1 {self.recall_at_1:.3f}  recall@{self.k} {self.recall_at_k:.3f}  "
+                 f"MRR {self.mrr:.3f}"]
+        lines += [f"  miss (line {miss['line']}): {miss['query']}  -> top: {miss['top']}" for miss in self.misses]
+        return lines
+
 
 def evaluate_retrieval(
     retriever: Retriever, cases: Sequence[RetrievalCase], k: int = 5,
@@ -100,3 +112,18 @@ def evaluate_retrieval(
         reciprocal_ranks += 1.0 / rank
     n = len(cases)
     return RetrievalEvalReport(k, n, hits_at_1 / n, hits_at_k / n, reciprocal_ranks / n, misses)
+
+
+def run_retrieval_evaluation(
+    settings: Settings, dataset: Path | None = None, *, k: int = 5, fusion: str = "zscore",
+    progress: Progress | None = None,
+) -> RetrievalEvalReport:
+    """`interviewer eval retrieval`: the settings' store searched for every query of `dataset` (default: the
+    built-in query set)."""
+    from interviewer.wiring import build_retriever
+
+    progress = progress or Progress()
+    cases = load_retrieval_dataset(dataset or default_retrieval_dataset())
+    with progress.display:
+        retriever = build_retriever(settings, fusion)
+        return evaluate_retrieval(retriever, cases, k=k, on_progress=progress.stage("Searching"))

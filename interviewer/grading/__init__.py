@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         grade_to_json,
         with_interview_adjustments,
     )
-    from interviewer.grading.grader import MAX_ANSWER_CHARS, REFERENCE_ONLY_TAG, Grader
+    from interviewer.grading.grader import Grader
     from interviewer.grading.model_verdicts import build_messages, model_output_type
 
 # Where each public name lives: loaded on first use, so that importing one light module of the package (the
@@ -44,8 +44,6 @@ _HOMES = {
     "MisconceptionHit": "grade",
     "grade_to_json": "grade",
     "with_interview_adjustments": "grade",
-    "MAX_ANSWER_CHARS": "grader",
-    "REFERENCE_ONLY_TAG": "grader",
     "Grader": "grader",
     "build_messages": "model_verdicts",
     "model_output_type": "model_verdicts",
@@ -60,9 +58,7 @@ __all__ = [
     "Grader",
     "HINT_PENALTY",
     "KeyPointVerdict",
-    "MAX_ANSWER_CHARS",
     "MisconceptionHit",
-    "REFERENCE_ONLY_TAG",
     "build_messages",
     "corpus_vocabulary",
     "english_vocabulary",

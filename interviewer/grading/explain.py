@@ -113,6 +113,7 @@ def assemble_grade(
         model_advice=shown_advice,
         verifier_id=verifier_id,
         misconception_probability=misconception_probability,
+        reference_only=question.reference_only,
     )
 
 

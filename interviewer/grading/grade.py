@@ -151,6 +151,9 @@ class Grade(BaseModel):
     model_weight: float | None = Field(
         default=None, description="How far the model's verdicts moved a coverage (its measured weight), if used."
     )
+    reference_only: bool = Field(
+        default=False, description="The question has no authored key points: its reference answer's sentences "
+                                   "stood in for them.")
 
     @property
     def missing_key_points(self) -> list[KeyPointVerdict]:

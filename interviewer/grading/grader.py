@@ -46,6 +46,7 @@ from interviewer.grading.grade import (
     RejectedModelText,
 )
 from interviewer.grading.guards import (
+    Guard,
     GuardResult,
     SanitisedAnswer,
     check_non_answer,
@@ -58,7 +59,8 @@ from interviewer.grading.model_verdicts import apply_model_verdicts, build_messa
 from interviewer.grading.model_weight import COVERED_CHECK_WEIGHT, lookup_weight, model_key, weights_files
 from interviewer.grading.score import score_answer, score_point, soft_misconception_of
 from interviewer.grading.verifier import Verifier
-from interviewer.llm import StructuredLLM
+from interviewer.limits import GRADED_ANSWER_CHARS
+from interviewer.llm import ModelBackend, StructuredLLM
 from interviewer.packs import KeyPoint, Question
 from interviewer.prompts import load_prompt
 from interviewer.retrieval.embeddings import Embedder
@@ -69,12 +71,8 @@ from interviewer.text import content_words, tokenize
 UNSURE_ABOVE, UNSURE_BELOW, MAX_MODEL_VERDICTS = 0.15, 0.85, 3
 # A model whose weight reaches COVERED_CHECK_WEIGHT also checks this many covered key points for a reversal.
 MAX_COVERED_CHECKS = 2
-# Past this an answer is graded on its beginning (~1,500 tokens: with the prompt, inside a 4,096-token window), and
-# the grade says so; the bound also keeps evidence-gathering time flat.
-MAX_ANSWER_CHARS = 6000
-# A question whose key points were cut from its reference answer (a dataset with no key points) carries this tag;
-# it is scored by the calibration's `reference_only` map when there is one.
-REFERENCE_ONLY_TAG = "reference-only"
+# Reference sections looked up per question (Settings.retrieval_k): cited in the grade and shown to the model.
+REFERENCE_K = 3
 
 
 @dataclass
@@ -94,6 +92,7 @@ class Grader:
     # The learned verifier (grading/verifier.py); None checks reversals with the hand-written rules alone.
     verifier: Verifier | None = None
     rules_with_verifier: bool = False  # also the rules when there is a verifier (measured: see the README)
+    reference_k: int = REFERENCE_K  # reference sections looked up per question
 
     def __post_init__(self) -> None:
         if self.calibration is None:
@@ -102,9 +101,9 @@ class Grader:
         self._references: dict[str, list[RetrievedChunk]] = {}
 
     def grade(self, question: Question, answer: str, *, use_model: bool = True) -> Grade:
-        if len(answer) > MAX_ANSWER_CHARS:
-            grade = self.grade(question, answer[:MAX_ANSWER_CHARS], use_model=use_model)
-            notice = f"Only the first {MAX_ANSWER_CHARS:,} of {len(answer):,} characters were graded. "
+        if len(answer) > GRADED_ANSWER_CHARS:
+            grade = self.grade(question, answer[:GRADED_ANSWER_CHARS], use_model=use_model)
+            notice = f"Only the first {GRADED_ANSWER_CHARS:,} of {len(answer):,} characters were graded. "
             return grade.model_copy(update={"flags": [*grade.flags, "answer-truncated"],
                                             "explanation": notice + grade.explanation})
         started = time.perf_counter()
@@ -121,8 +120,8 @@ class Grader:
         vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + reference_text(question)))
         guard = check_non_answer(cleaned.text, question.question, vocabulary, reference_text(question),
                                  english_vocabulary())
-        if guard is not None and guard.name == "empty" and cleaned.removed:
-            guard = GuardResult("instructions-only", "The answer only holds instructions to the grader.")
+        if guard is not None and guard.name == Guard.EMPTY and cleaned.removed:
+            guard = GuardResult(Guard.INSTRUCTIONS_ONLY, "The answer only holds instructions to the grader.")
         evidence: AnswerEvidence | None = None
         verifier_note: str | None = None
         if guard is None:
@@ -158,7 +157,7 @@ class Grader:
         grade = assemble_grade(
             question, verdicts, cleaned.sentences, flags, citations, timings, calibration,
             misconceptions=misconceptions, reference=evidence.reference,
-            model_id=None if evidence_only else getattr(self.llm, "model_id", None),
+            model_id=None if evidence_only or self.llm is None else self.llm.model_id,
             model_note=" ".join(notes) or None, model_advice=model_advice, prompt_version=self.template.version,
             seed=self.seed, verifier_id=evidence.verifier_id,
             misconception_probability=None if evidence.verifier_id is None else soft_misconception_of(evidence),
@@ -172,12 +171,12 @@ class Grader:
         """The calibration that fits this evidence (fitted with or without the verifier) and this kind of question
         (authored key points, or a reference answer only)."""
         assert self.calibration is not None
-        return self.calibration.for_evidence(verifier_used).for_question(REFERENCE_ONLY_TAG in question.tags)
+        return self.calibration.for_evidence(verifier_used).for_question(question.reference_only)
 
     def evidence(self, question: Question, sentences: Sequence[str],
                  key_points: Sequence[KeyPoint] | None = None) -> tuple[AnswerEvidence, str | None]:
         """The evidence for an answer's sentences, with the verifier when it works; its failure is a note."""
-        reference_only = REFERENCE_ONLY_TAG in question.tags
+        reference_only = question.reference_only
         rules = self.verifier is None or self.rules_with_verifier
         try:
             return collect_evidence(question, sentences, self.embedder, self.verifier, key_points=key_points,
@@ -221,9 +220,10 @@ class Grader:
         if self.retriever is None:
             return []
         if question.id not in self._references:
-            found = self.retriever.search(f"{question.question} {question.reference_answer}", k=3,
+            k = self.reference_k
+            found = self.retriever.search(f"{question.question} {question.reference_answer}", k=k,
                                           topics=[question.topic])
-            self._references[question.id] = found or self.retriever.search(question.question, k=3)
+            self._references[question.id] = found or self.retriever.search(question.question, k=k)
         return self._references[question.id]
 
     @staticmethod
@@ -250,14 +250,14 @@ class Grader:
             pass  # a model that cannot load reports its failure when the answer is graded
         if self.llm is None or self.verdict_weight() <= 0:
             return  # a model that is not asked while grading has nothing to read ahead
-        warm = getattr(self.llm, "warm", None)
-        if warm is not None:
-            try:
-                warm(build_messages(self.template, question, "", references))
-            except ModelError:
-                pass  # a model that cannot warm up will report its failure when it grades
+        try:
+            # Only a ModelBackend reads ahead; a bare StructuredLLM (an evaluation wrapper) may stand in for one.
+            if isinstance(self.llm, ModelBackend):
+                self.llm.warm(build_messages(self.template, question, "", references))
+        except ModelError:
+            pass  # a model that cannot warm up will report its failure when it grades
 
-    def zero_grade(self, question: Question, name: str, reason: str) -> Grade:
+    def zero_grade(self, question: Question, name: Guard, reason: str) -> Grade:
         """A 0 grade with its reason, for an answer that was not given (e.g. the question was skipped)."""
         return self._zero_grade(question, GuardResult(name, reason), [], self._citations(self.references_for(question)),
                                 GradeTimings())
@@ -274,7 +274,7 @@ class Grader:
         started = time.perf_counter()
         calibration = self.parameters_for(question, verifier_used=previous.verifier_id is not None)
         point = question.key_point(key_point_id)
-        cleaned = sanitise(answer[:MAX_ANSWER_CHARS])
+        cleaned = sanitise(answer[:GRADED_ANSWER_CHARS])
         flags = list(dict.fromkeys(previous.flags + [f"prompt-injection:{flag}" for flag in cleaned.flags]))
         verdicts = [verdict.model_copy() for verdict in previous.key_points]
         vocabulary = corpus_vocabulary() | set(content_words(question.question + " " + reference_text(question)))
@@ -322,7 +322,7 @@ class Grader:
         topical = topical_words(content_words(" ".join(sentences)))
         foreign = [word for word in unrecognised(topical, vocabulary) if len(word) > 3]  # "ana" is a typo, not a topic
         if best_similarity < self.off_topic_threshold and shared < 0.15 and len(foreign) >= max(2, 0.2 * len(topical)):
-            return GuardResult("off-topic", "The answer does not address the question.")
+            return GuardResult(Guard.OFF_TOPIC, "The answer does not address the question.")
         return None
 
     def verdict_weight(self) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from enum import StrEnum
 
 from interviewer.text import content_words, split_sentences
 
@@ -24,25 +25,51 @@ _DONT_KNOW = re.compile(
     re.IGNORECASE,
 )
 
-INJECTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+
+class Guard(StrEnum):
+    """Why an answer scored 0 (a grade's `guard`). A StrEnum: stored and printed as the plain text value."""
+
+    EMPTY = "empty"
+    DONT_KNOW = "dont-know"
+    GIBBERISH = "gibberish"
+    COPY_OF_QUESTION = "copy-of-question"
+    OFF_TOPIC = "off-topic"  # found by the grader from the evidence (Grader._off_topic)
+    INSTRUCTIONS_ONLY = "instructions-only"  # nothing left once the instructions to the grader are removed
+    SKIPPED = "skipped"  # the candidate skipped the question
+
+
+class InjectionFlag(StrEnum):
+    """Which injection pattern fired on a sentence (a grade flags it as `prompt-injection:<value>`)."""
+
+    IGNORE_INSTRUCTIONS = "ignore-instructions"
+    DEMANDS_SCORE = "demands-score"
+    GRADER_NOTE = "grader-note"
+    SCORE_ASSIGNMENT = "score-assignment"
+    FAKE_GRADE_JSON = "fake-grade-json"
+    ROLE_PLAY = "role-play"
+    DELIMITER_ESCAPE = "delimiter-escape"
+    TOOL_CALL = "tool-call"
+
+
+INJECTION_PATTERNS: tuple[tuple[InjectionFlag, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
         # Imperative only: an answer may well *discuss* models that ignore instructions (prompt-injection questions).
-        ("ignore-instructions", r"(?:^\W*|\b(?:you|grader|model|assistant)\s+(?:must|should|will)\s+)(?:please\s+)?(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instruction|prompt|rule|rubric|above|previous|prior)"),
-        ("demands-score", r"\b(?:give|award|assign|grade|mark|rate|score)\b.{0,40}(?:full\s+(?:marks|credit|points)|perfect|maximum|max(?:imum)?\s+score|top\s+score|\b5\s*(?:/|out\s+of)\s*5\b|\b100\s*(?:/|%|out\s+of))"),
-        ("grader-note", r"\b(?:grader|grading|evaluator|examiner|system|assistant|admin)\s*(?:note|instruction|override|message|update)s?\s*[:\-]"),
-        ("score-assignment", r"\b(?:score|grade|overall|rating|mark)s?\s*[:=]\s*\d"),
-        ("fake-grade-json", r"[{,]\s*[\"']?(?:score|overall|grade|verdict|rating|key_points)[\"']?\s*:"),
-        ("role-play", r"\byou\s+are\s+(?:now\s+)?(?:a|an|the)\s+\w+.{0,30}\b(?:grader|assistant|model|ai)\b|\bas\s+an?\s+ai\s+language\s+model\b"),
-        ("delimiter-escape", r"</?\s*(?:candidate_answer|answer|system|instructions?|reference|rubric)\s*>"),
-        ("tool-call", r"\b(?:search_knowledge|candidate_history)\b|</?\s*tool_calls?\s*>|[\"']arguments[\"']\s*:"),
+        (InjectionFlag.IGNORE_INSTRUCTIONS, r"(?:^\W*|\b(?:you|grader|model|assistant)\s+(?:must|should|will)\s+)(?:please\s+)?(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instruction|prompt|rule|rubric|above|previous|prior)"),
+        (InjectionFlag.DEMANDS_SCORE, r"\b(?:give|award|assign|grade|mark|rate|score)\b.{0,40}(?:full\s+(?:marks|credit|points)|perfect|maximum|max(?:imum)?\s+score|top\s+score|\b5\s*(?:/|out\s+of)\s*5\b|\b100\s*(?:/|%|out\s+of))"),
+        (InjectionFlag.GRADER_NOTE, r"\b(?:grader|grading|evaluator|examiner|system|assistant|admin)\s*(?:note|instruction|override|message|update)s?\s*[:\-]"),
+        (InjectionFlag.SCORE_ASSIGNMENT, r"\b(?:score|grade|overall|rating|mark)s?\s*[:=]\s*\d"),
+        (InjectionFlag.FAKE_GRADE_JSON, r"[{,]\s*[\"']?(?:score|overall|grade|verdict|rating|key_points)[\"']?\s*:"),
+        (InjectionFlag.ROLE_PLAY, r"\byou\s+are\s+(?:now\s+)?(?:a|an|the)\s+\w+.{0,30}\b(?:grader|assistant|model|ai)\b|\bas\s+an?\s+ai\s+language\s+model\b"),
+        (InjectionFlag.DELIMITER_ESCAPE, r"</?\s*(?:candidate_answer|answer|system|instructions?|reference|rubric)\s*>"),
+        (InjectionFlag.TOOL_CALL, r"\b(?:search_knowledge|candidate_history)\b|</?\s*tool_calls?\s*>|[\"']arguments[\"']\s*:"),
     )
 )
 
 
 @dataclass(frozen=True)
 class GuardResult:
-    name: str  # empty | dont-know | gibberish | copy-of-question | off-topic
+    name: Guard
     reason: str
 
 
@@ -52,21 +79,21 @@ class SanitisedAnswer:
 
     sentences: tuple[str, ...]  # evidence may come only from these
     removed: tuple[str, ...]  # sentences that tried to instruct the grader
-    flags: tuple[str, ...]  # which injection patterns fired
+    flags: tuple[InjectionFlag, ...]  # which injection patterns fired
 
     @property
     def text(self) -> str:
         return " ".join(self.sentences)
 
 
-def injection_flags(text: str) -> list[str]:
+def injection_flags(text: str) -> list[InjectionFlag]:
     return [name for name, pattern in INJECTION_PATTERNS if pattern.search(text)]
 
 
 def sanitise(answer: str) -> SanitisedAnswer:
     kept: list[str] = []
     removed: list[str] = []
-    flags: list[str] = []
+    flags: list[InjectionFlag] = []
     seen: set[str] = set()
     for sentence in split_sentences(answer):
         fired = injection_flags(sentence)
@@ -151,7 +178,7 @@ def check_non_answer(
     """
     words = content_words(answer)
     if not words:
-        return GuardResult("empty", "No answer was given.")
+        return GuardResult(Guard.EMPTY, "No answer was given.")
     question_words = set(content_words(question))
     reference_words = set(content_words(reference)) - _FUNCTION_WORDS
     admission = _DONT_KNOW.search(answer.strip())
@@ -162,15 +189,15 @@ def check_non_answer(
         subject = {w[:5] for w in question_words | reference_words if len(w) > 4}
         on_topic = {w[:5] for w in rest if len(w) > 4} & subject
         if len(rest) < 4 or not on_topic:
-            return GuardResult("dont-know", "The answer says the candidate does not know.")
+            return GuardResult(Guard.DONT_KNOW, "The answer says the candidate does not know.")
     if not looks_like_code_or_formula(answer):
         unknown = sum(1 for word in words if not recognisable(word, vocabulary, common_words))
         if len(words) >= 3 and (unknown / len(words) >= 0.5 or _word_salad(words)):
-            return GuardResult("gibberish", "Most of the answer is not recognisable words.")
+            return GuardResult(Guard.GIBBERISH, "Most of the answer is not recognisable words.")
     # A copy adds nothing of its own and is long enough to be a copy: "main" or "File scope." add the answer.
     added = {w for w in words if w not in _FUNCTION_WORDS} - question_words
     topical_question = question_words - _FUNCTION_WORDS
     long_enough = len(set(words) - _FUNCTION_WORDS) >= max(3, 0.4 * len(topical_question))
     if long_enough and len(added) <= len(words) // 15 and not added & reference_words:
-        return GuardResult("copy-of-question", "The answer only repeats the question.")
+        return GuardResult(Guard.COPY_OF_QUESTION, "The answer only repeats the question.")
     return None

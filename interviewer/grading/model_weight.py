@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from interviewer.errors import ModelError
+from interviewer.llm import ModelBackend, StructuredLLM
 
 UNMEASURED_WEIGHT = 0.25
 COVERED_CHECK_WEIGHT = 0.3
@@ -55,18 +56,20 @@ class ModelWeight(BaseModel):
     follow_ups_measured_on: str = Field(default="", description="Pack and questions the follow-ups were tried on.")
 
 
-def model_key(llm: Any) -> str:
-    """The key a model's weight is stored under: its GGUF file's name and size, or its server's model id."""
+def model_key(llm: StructuredLLM) -> str:
+    """The key a model's weight is stored under: its GGUF file's name and size, or its server's model id (a model
+    that is neither, or a bare StructuredLLM, by its model id)."""
     try:
-        path = getattr(llm, "resolved_path", None)
-        if isinstance(path, Path):
-            return f"{path.name}:{path.stat().st_size if path.is_file() else 0}"
-        server_id = getattr(llm, "server_model_id", None)
-        if callable(server_id):
-            return f"server:{server_id()}"
+        if isinstance(llm, ModelBackend):
+            path = llm.resolved_path
+            if path is not None:
+                return f"{path.name}:{path.stat().st_size if path.is_file() else 0}"
+            server_id = llm.server_model_id()
+            if server_id is not None:
+                return f"server:{server_id}"
     except (ModelError, OSError):
         pass  # a model that cannot be found has no measured weight; grading reports why it is missing
-    return str(getattr(llm, "model_id", "unknown"))
+    return str(llm.model_id)
 
 
 def load_weights(paths: Sequence[Path]) -> dict[str, ModelWeight]:
@@ -85,7 +88,7 @@ def weights_files(data_dir: Path | None) -> tuple[Path, ...]:
     return (SHIPPED_WEIGHTS_FILE,) + ((data_dir / WEIGHTS_FILE_NAME,) if data_dir is not None else ())
 
 
-def lookup_weight(llm: Any, paths: Sequence[Path]) -> tuple[float, ModelWeight | None]:
+def lookup_weight(llm: StructuredLLM, paths: Sequence[Path]) -> tuple[float, ModelWeight | None]:
     """The weight of `llm`'s verdicts, and the measurement it comes from (None: never measured)."""
     entry = load_weights(paths).get(model_key(llm))
     if entry is None or entry.weight is None:
@@ -93,7 +96,7 @@ def lookup_weight(llm: Any, paths: Sequence[Path]) -> tuple[float, ModelWeight |
     return entry.weight, entry
 
 
-def follow_ups_worth_asking(llm: Any, paths: Sequence[Path]) -> str | None:
+def follow_ups_worth_asking(llm: StructuredLLM, paths: Sequence[Path]) -> str | None:
     """Why the model should not be asked to write follow-ups (None: ask it).
 
     A model's follow-up costs the candidate seconds of waiting; one that measurement shows rarely passes the

@@ -2,7 +2,8 @@
 
 The only module that imports genanki, and only inside `export_missed_key_points`, so nothing else pays for it.
 A card is made for each key point that was missing or partly covered in a question's final grade (the last
-graded attempt for that question in a session, since a follow-up's grade supersedes the one before it). Cards
+graded attempt for that question in a session, since a follow-up's grade supersedes the one before it), read back
+into a `Grade` as the report reads it. Cards
 are keyed on (pack, question id, key point id): the deck id, the note type id and each note's guid are stable,
 so importing a newer export into Anki updates the cards already there instead of adding duplicates.
 """
@@ -12,20 +13,15 @@ from __future__ import annotations
 import contextlib
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from interviewer.errors import InterviewerError
+from interviewer.grading.grade import Grade, KeyPointVerdict
 from interviewer.packs import Pack, Question
-from interviewer.records.report import (
-    WEAK_STATUSES,
-    attempts_by_question,
-    first_sentences,
-    last_graded_attempt,
-    study_sections,
-)
+from interviewer.records.history import QuestionAttempts, SessionRecord
+from interviewer.records.report import WEAK_STATUSES, first_sentences, stored_grade, study_sections
 
 # Fixed ids: Anki identifies decks and note types by id, so new ids on every export would make new decks.
 DECK_ID = 1_730_418_201
@@ -66,14 +62,16 @@ class MissedKeyPoint:
     status: str = "missing"
 
 
-def _pack_question(packs: dict[str, Pack], pack_name: str, question_id: str) -> Question | None:
+def _pack_question(packs: Mapping[str, Pack], pack_name: str, question_id: str) -> Question | None:
     pack = packs.get(pack_name)
     if pack is None:
         return None
     return next((question for question in pack.questions if question.id == question_id), None)
 
 
-def missed_key_points(sessions: Sequence[dict[str, Any]], packs: dict[str, Pack] | None = None) -> list[MissedKeyPoint]:
+def missed_key_points(
+    sessions: Sequence[SessionRecord], packs: Mapping[str, Pack] | None = None
+) -> list[MissedKeyPoint]:
     """The key points to turn into cards, one per (pack, question, key point), from the newest session's grade.
 
     A point missed once keeps its card even if a later session covered it: Anki's own scheduling retires a card
@@ -82,38 +80,40 @@ def missed_key_points(sessions: Sequence[dict[str, Any]], packs: dict[str, Pack]
     packs = packs or {}
     found: dict[tuple[str, str, str], MissedKeyPoint] = {}
     # Newest first, so the first sighting of a key point carries the most recent wording and status.
-    for session in sorted(sessions, key=lambda s: str(s.get("started_at", "")), reverse=True):
-        for question_id, attempts in attempts_by_question(session.get("attempts") or []).items():
-            final = last_graded_attempt(attempts)
-            grade = (final or {}).get("grade") or {}
-            if not grade:
+    for session in sorted(sessions, key=lambda s: s.started_at, reverse=True):
+        for asked in session.questions():
+            final = asked.graded
+            grade = stored_grade(final)
+            if final is None or grade is None:
                 continue
-            pack_name = str(final.get("pack") if final else "") or str(session.get("pack", ""))
-            question = _pack_question(packs, pack_name, question_id)
-            main = next((a for a in attempts if a.get("kind") == "question"), attempts[0])
-            for point in grade.get("key_points") or []:
-                if point.get("status") not in WEAK_STATUSES:
-                    continue
-                key = (pack_name, question_id, str(point.get("key_point_id", "")))
-                if key in found:
-                    continue
-                found[key] = MissedKeyPoint(
-                    pack=pack_name,
-                    question_id=question_id,
-                    key_point_id=key[2],
-                    topic=str(main.get("topic") or (question.topic if question else "")),
-                    statement=str(point.get("statement", "")),
-                    probe=str(point.get("probe") or "") or _fallback_probe(question, key[2]),
-                    question=question.question if question else str(main.get("prompt") or ""),
-                    reference=first_sentences(question.reference_answer) if question else "",
-                    study=study_sections(question, grade),
-                    status=str(point.get("status")),
-                )
+            pack_name = final.pack or session.pack
+            question = _pack_question(packs, pack_name, asked.question_id)
+            for point in grade.key_points:
+                key = (pack_name, asked.question_id, point.key_point_id)
+                if point.status in WEAK_STATUSES and key not in found:
+                    found[key] = _card(pack_name, asked, question, grade, point)
     return sorted(found.values(), key=lambda card: (card.pack, card.question_id, card.key_point_id))
 
 
+def _card(pack: str, asked: QuestionAttempts, question: Question | None, grade: Grade, point: KeyPointVerdict
+          ) -> MissedKeyPoint:
+    main = asked.main
+    return MissedKeyPoint(
+        pack=pack,
+        question_id=asked.question_id,
+        key_point_id=point.key_point_id,
+        topic=main.topic or (question.topic if question else ""),
+        statement=point.statement,
+        probe=point.probe or _fallback_probe(question, point.key_point_id),
+        question=question.question if question else main.prompt,
+        reference=first_sentences(question.reference_answer) if question else "",
+        study=study_sections(question, grade.citations),
+        status=point.status,
+    )
+
+
 def _fallback_probe(question: Question | None, key_point_id: str) -> str:
-    """Older grades may lack the probe; the pack still has it."""
+    """A grade with an empty probe: the pack may still have one."""
     if question is None:
         return ""
     point = next((point for point in question.key_points if point.id == key_point_id), None)
@@ -130,7 +130,7 @@ def _tag(text: str) -> str:
 
 
 def export_missed_key_points(
-    sessions: list[dict[str, Any]], out: Path, packs: dict[str, Pack] | None = None
+    sessions: Sequence[SessionRecord], out: Path, packs: Mapping[str, Pack] | None = None
 ) -> int:
     """Write an Anki deck of the missed key points to `out`; returns the number of cards (0: nothing written)."""
     cards = missed_key_points(sessions, packs)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
 from interviewer.packs import Pack
+from interviewer.records.history import DisputeRecord
 
 GRADING_CSV_COLUMNS = (
     "question",
@@ -49,27 +50,25 @@ def _score_text(score: float | None) -> str:
     return "" if score is None else f"{float(score):.1f}"
 
 
-def grading_rows(disputes: Iterable[dict[str, Any]], packs: Mapping[str, Pack]) -> DisputeRows:
+def grading_rows(disputes: Iterable[DisputeRecord], packs: Mapping[str, Pack]) -> DisputeRows:
     """Grading-dataset rows for disputes as `History.disputes()` lists them; `packs` maps pack name to pack."""
     result = DisputeRows()
     for dispute in disputes:
-        where = f"{dispute['session_id']} {dispute['turn']} ({dispute['pack']}/{dispute['question_id']})"
-        pack = packs.get(str(dispute["pack"]))
+        where = f"{dispute.session_id} {dispute.turn} ({dispute.pack}/{dispute.question_id})"
+        pack = packs.get(dispute.pack)
         if pack is None:
-            result.skipped.append(f"{where}: the pack '{dispute['pack']}' is not installed")
+            result.skipped.append(f"{where}: the pack '{dispute.pack}' is not installed")
             continue
-        question = next((q for q in pack.questions if q.id == dispute["question_id"]), None)
+        question = next((q for q in pack.questions if q.id == dispute.question_id), None)
         if question is None:
-            result.skipped.append(f"{where}: the pack has no question '{dispute['question_id']}' any more")
+            result.skipped.append(f"{where}: the pack has no question '{dispute.question_id}' any more")
             continue
-        if dispute.get("kind") == "follow-up":
-            point = next((p for p in question.key_points if p.id == dispute.get("key_point_id")), None)
+        if dispute.kind == "follow-up":
+            point = next((p for p in question.key_points if p.id == dispute.key_point_id), None)
             if point is None:
-                result.skipped.append(
-                    f"{where}: the question has no key point '{dispute.get('key_point_id')}' any more"
-                )
+                result.skipped.append(f"{where}: the question has no key point '{dispute.key_point_id}' any more")
                 continue
-            asked, reference, key_points = str(dispute["prompt"]), point.statement, [point.statement]
+            asked, reference, key_points = dispute.prompt, point.statement, [point.statement]
         else:
             asked, reference = question.question, question.reference_answer
             key_points = [point.statement for point in question.key_points]
@@ -77,11 +76,11 @@ def grading_rows(disputes: Iterable[dict[str, Any]], packs: Mapping[str, Pack]) 
             {
                 "question": asked,
                 "reference_answer": reference,
-                "student_answer": str(dispute["answer"]),
-                "score": _score_text(dispute["dispute_score"]),
+                "student_answer": dispute.answer,
+                "score": _score_text(dispute.dispute_score),
                 "key_points": _key_point_cell(key_points),
-                "interviewer_score": _score_text(dispute.get("overall")),
-                "note": str(dispute.get("dispute_note") or ""),
+                "interviewer_score": _score_text(dispute.overall),
+                "note": dispute.dispute_note or "",
                 "question_id": question.id,
                 "pack": pack.name,
             }
@@ -101,21 +100,22 @@ def write_grading_csv(rows: Iterable[dict[str, str]], handle: TextIO) -> None:
 DISPUTED_ERROR_MARGIN = 1.5
 
 
-def verifier_pairs(disputes: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+def verifier_pairs(disputes: Iterable[DisputeRecord]) -> list[dict[str, str]]:
     """Verifier training pairs proposed by disputes (knowledge/verifier/pairs.jsonl lines), to review first.
 
     A disputed grade that found a wrong claim, where the candidate's fair score is well above the grade, gives
     the sentence it quoted against the statement: for a contradicted key point labelled `support` (the candidate
     says the sentence makes the point), for a misconception labelled `contradict` (the sentence denies the wrong
-    claim rather than stating it). A reviewer may relabel a pair as neutral before adding it."""
+    claim rather than stating it). A reviewer may relabel a pair as neutral before adding it. The grade is read
+    as stored, leniently (a grade that is not valid JSON reads as none)."""
     pairs = []
     for dispute in disputes:
-        grade = dispute.get("grade") or {}
-        given, fair = dispute.get("overall"), dispute.get("dispute_score")
-        if given is None or fair is None or float(fair) - float(given) < DISPUTED_ERROR_MARGIN:
+        grade = dispute.grade or {}
+        given, fair = dispute.overall, dispute.dispute_score
+        if given is None or fair - given < DISPUTED_ERROR_MARGIN:
             continue
-        group = f"dispute/{dispute['pack']}/{dispute['question_id']}"
-        source = f"dispute/{dispute['session_id']}/{dispute['turn']}"
+        group = f"dispute/{dispute.pack}/{dispute.question_id}"
+        source = f"dispute/{dispute.session_id}/{dispute.turn}"
         for point in grade.get("key_points") or []:
             if point.get("status") == "contradicted" and point.get("evidence_quote"):
                 pairs.append({"statement": str(point["statement"]), "sentence": str(point["evidence_quote"]),

@@ -4,6 +4,11 @@ One database file in the data dir, in WAL mode so a crash never corrupts what wa
 reader (the history view) never blocks the writer (the interview). Every answer is written as soon as it is
 given, before it is graded, so a failed grade never loses it.
 
+Reads come back as typed records: a `SessionRecord` holds its `AttemptRecord`s, grouped per question by
+`SessionRecord.questions()` (whose `final` attempt holds the question's final grade, since a follow-up's grade
+supersedes the one before it), and `topic_trends` reduces sessions to per-topic score series. Records dump to the
+JSON `interviewer history --json` prints, and that JSON validates back into them.
+
 A candidate who thinks a grade is wrong can dispute it: the fair score they would give and a note are kept on the
 graded attempt (`record_dispute`), beside the grade rather than instead of it, so the report shows both and the
 disputes can be exported to refit the grading calibration (see disputes.py).
@@ -19,12 +24,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from interviewer.errors import InterviewerError
 
@@ -127,8 +135,167 @@ def sm2_next(previous: ReviewState | None, score: float, pack: str, question_id:
     )
 
 
+# --- records ---------------------------------------------------------------------------------------------
+
+
+class AttemptRecord(BaseModel):
+    """One answer as the history keeps it (a row of `attempts`): what was asked, the answer, its grade, a dispute."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int = Field(description="The attempt's id; `record_grade` attaches a grade to it.")
+    session_id: str
+    pack: str
+    question_id: str
+    topic: str
+    kind: str = Field(description="'question' for the main answer, 'follow-up' for a follow-up's.")
+    key_point_id: str | None = Field(default=None, description="What a follow-up asked about.")
+    prompt: str = Field(description="What the candidate was asked.")
+    answer: str
+    answered_at: str = Field(description="ISO 8601.")
+    hints: int = 0
+    late: bool = False
+    overall: float | None = Field(default=None, description="The 0-5 score; None until graded.")
+    grade: dict[str, Any] | None = Field(
+        default=None, description="The stored Grade's JSON, decoded; `report.stored_grade` validates it."
+    )
+    model_id: str | None = None
+    prompt_version: str | None = None
+    turn: str | None = Field(default=None, description="The interview step that asked it, e.g. 'q3' or 'q3.f1'.")
+    dispute_score: float | None = Field(default=None, description="The score the candidate thinks is fair.")
+    dispute_note: str | None = None
+    disputed_at: str | None = None
+
+    @property
+    def graded(self) -> bool:
+        return self.overall is not None or self.grade is not None
+
+    @property
+    def score(self) -> float | None:
+        """The 0-5 score: the stored column, else the grade's own."""
+        if self.overall is not None:
+            return float(self.overall)
+        stored = (self.grade or {}).get("overall")
+        return float(stored) if stored is not None else None
+
+
+@dataclass(frozen=True)
+class QuestionAttempts:
+    """One question of a session: its attempts in the order given (the main answer, then its follow-ups)."""
+
+    question_id: str
+    attempts: list[AttemptRecord]
+
+    @property
+    def main(self) -> AttemptRecord:
+        return next((attempt for attempt in self.attempts if attempt.kind == "question"), self.attempts[0])
+
+    @property
+    def graded(self) -> AttemptRecord | None:
+        """The attempt holding the question's final grade: a follow-up's grade supersedes the one before it."""
+        return next((attempt for attempt in reversed(self.attempts) if attempt.graded), None)
+
+    @property
+    def final(self) -> AttemptRecord:
+        """The graded attempt, else the last one."""
+        return self.graded or self.attempts[-1]
+
+
+class SessionRecord(BaseModel):
+    """One session (a row of `sessions`) with its attempts in the order given."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    started_at: str = Field(description="ISO 8601.")
+    finished_at: str | None = Field(default=None, description="ISO 8601; None while unfinished.")
+    pack: str
+    mode: str
+    plan: dict[str, Any] = Field(default_factory=dict, description="The plan as recorded.")
+    transcript: list[dict[str, Any]] | None = Field(
+        default=None, description="The finished session's transcript events (interviewer.agent.state.Event)."
+    )
+    attempts: list[AttemptRecord] = Field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    def questions(self) -> list[QuestionAttempts]:
+        """The attempts grouped per question, questions in the order first asked."""
+        grouped: dict[str, list[AttemptRecord]] = {}
+        for attempt in self.attempts:
+            grouped.setdefault(attempt.question_id, []).append(attempt)
+        return [QuestionAttempts(question_id, attempts) for question_id, attempts in grouped.items()]
+
+    def final_attempts(self) -> list[AttemptRecord]:
+        """Per question, the attempt holding its final grade, else its last attempt."""
+        return [question.final for question in self.questions()]
+
+    def mean_score(self) -> float | None:
+        """The mean of the questions' final scores; None when none was graded."""
+        scores = [attempt.overall for attempt in self.final_attempts() if attempt.overall is not None]
+        return sum(scores) / len(scores) if scores else None
+
+
+class DisputeRecord(BaseModel):
+    """A disputed attempt as `History.disputes()` lists it: where it was asked, the answer, the grade, the dispute.
+
+    `overall` is the grade the candidate saw and `dispute_score` the one they think is fair.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    turn: str | None = None
+    pack: str
+    question_id: str
+    topic: str = ""
+    kind: str = "question"
+    key_point_id: str | None = None
+    prompt: str = ""
+    answer: str = ""
+    overall: float | None = None
+    dispute_score: float
+    dispute_note: str | None = None
+    disputed_at: str | None = None
+    grade: dict[str, Any] | None = Field(default=None, description="The stored grade; None if absent or damaged.")
+
+
+@dataclass(frozen=True)
+class TopicTrend:
+    """A topic's final scores over the sessions, oldest first."""
+
+    topic: str
+    scores: list[float]
+
+    @property
+    def mean(self) -> float:
+        return sum(self.scores) / len(self.scores)
+
+
+def topic_trends(sessions: Sequence[SessionRecord]) -> list[TopicTrend]:
+    """Per topic, every graded question's final score, oldest session first; the weakest topic (lowest mean) first.
+
+    `sessions` is newest first, as `History.sessions()` lists them.
+    """
+    scores: dict[str, list[float]] = {}
+    for session in reversed(sessions):
+        for attempt in session.final_attempts():
+            if attempt.overall is not None:
+                scores.setdefault(attempt.topic, []).append(float(attempt.overall))
+    trends = [TopicTrend(topic, values) for topic, values in scores.items()]
+    return sorted(trends, key=lambda trend: trend.mean)
+
+
+def _grade_object(decoded: Any) -> dict[str, Any] | None:
+    # A grade is stored as a JSON object; anything else (a damaged row) reads as no grade.
+    return decoded if isinstance(decoded, dict) else None
+
+
 class History:
-    """The history database. Open with `History(path)`; every write commits at once."""
+    """The history database. Open with `History(path)` (or `with History(path) as history:`, which closes it);
+    every write commits at once."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -155,6 +322,14 @@ class History:
 
     def close(self) -> None:
         self._db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -189,22 +364,27 @@ class History:
         with self._transaction() as db:
             db.execute("UPDATE sessions SET transcript = ? WHERE id = ?", (json.dumps(transcript), session_id))
 
-    def sessions(self) -> list[dict[str, Any]]:
+    def sessions(self) -> list[SessionRecord]:
         """Every session, newest first, with its attempts (grades decoded) and, once finished, its transcript."""
         rows = self._db.execute("SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC").fetchall()
         return [self._session(row) for row in rows]
 
-    def session(self, session_id: str) -> dict[str, Any] | None:
+    def session(self, session_id: str) -> SessionRecord | None:
         """One session as `sessions()` gives it, or None."""
         row = self._db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return self._session(row) if row is not None else None
 
-    def _session(self, row: sqlite3.Row) -> dict[str, Any]:
+    def latest_session(self) -> SessionRecord | None:
+        """The most recently started session, or None when there is none."""
+        row = self._db.execute("SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC LIMIT 1").fetchone()
+        return self._session(row) if row is not None else None
+
+    def _session(self, row: sqlite3.Row) -> SessionRecord:
         session = dict(row)
         session["plan"] = json.loads(session["plan"])
         session["transcript"] = json.loads(session["transcript"]) if session["transcript"] else None
         session["attempts"] = self.attempts(session["id"])
-        return session
+        return SessionRecord.model_validate(session)
 
     def unfinished_session_ids(self) -> list[str]:
         rows = self._db.execute(
@@ -272,14 +452,14 @@ class History:
                 (grade_json, overall, model_id, prompt_version, attempt_id),
             )
 
-    def attempts(self, session_id: str) -> list[dict[str, Any]]:
+    def attempts(self, session_id: str) -> list[AttemptRecord]:
         rows = self._db.execute("SELECT * FROM attempts WHERE session_id = ? ORDER BY id", (session_id,))
         result = []
         for row in rows:
             attempt = dict(row)
-            attempt["grade"] = json.loads(attempt["grade"]) if attempt["grade"] else None
+            attempt["grade"] = _grade_object(json.loads(attempt["grade"])) if attempt["grade"] else None
             attempt["late"] = bool(attempt["late"])
-            result.append(attempt)
+            result.append(AttemptRecord.model_validate(attempt))
         return result
 
     # --- disputed grades ---
@@ -319,11 +499,8 @@ class History:
                 ),
             )
 
-    def disputes(self) -> list[dict[str, Any]]:
-        """Every disputed attempt, newest dispute first: where it was asked, the answer, the grade and the dispute.
-
-        `overall` is the grade the candidate saw and `dispute_score` the one they think is fair.
-        """
+    def disputes(self) -> list[DisputeRecord]:
+        """Every disputed attempt, newest dispute first: where it was asked, the answer, the grade and the dispute."""
         rows = self._db.execute(
             "SELECT session_id, turn, pack, question_id, topic, kind, key_point_id, prompt, answer, overall, "
             "dispute_score, dispute_note, disputed_at, grade FROM attempts WHERE dispute_score IS NOT NULL "
@@ -333,10 +510,10 @@ class History:
         for row in rows:
             dispute = dict(row)
             try:
-                dispute["grade"] = json.loads(dispute["grade"]) if dispute["grade"] else None
+                dispute["grade"] = _grade_object(json.loads(dispute["grade"])) if dispute["grade"] else None
             except ValueError:
                 dispute["grade"] = None  # a damaged grade still lists its dispute
-            disputes.append(dispute)
+            disputes.append(DisputeRecord.model_validate(dispute))
         return disputes
 
     def asked_question_ids(self, pack: str) -> set[str]:

@@ -13,12 +13,13 @@ import pytest
 
 pytestmark = pytest.mark.real_model
 
+# A learner's spreadsheet: long answers, quoted, on one line each.
 CSV = """\
 Question,Answer,Topic
 What does a failing readiness probe do to a pod?,"A failing readiness probe removes the pod from the Service's endpoints, so it gets no traffic; the container is not restarted.",probes
 What does a failing liveness probe do?,"The kubelet restarts the container when its liveness probe keeps failing.",probes
 What do maxSurge and maxUnavailable control in a rolling update?,"maxSurge bounds how many extra pods may exist above the desired count during the update, and maxUnavailable bounds how many may be missing.",rollouts
-"""
+"""  # noqa: E501
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str]) -> subprocess.CompletedProcess[str]:

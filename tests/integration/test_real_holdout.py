@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from interviewer.evaluation.grading import grade_cases, holdout_by_question, load_grading_dataset
+from interviewer.evaluation.datasets import load_grading_dataset
+from interviewer.evaluation.grading import grade_cases, holdout_by_question
 from interviewer.grading import Grader
 from interviewer.grading.verifier import default_verifier
 from interviewer.retrieval.embeddings import Embedder, default_embedder

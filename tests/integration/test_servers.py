@@ -153,8 +153,8 @@ def test_a_plain_interview_runs_on_both_servers(both_stores: tuple[str, Path], l
     assert "Session " in result.stdout and "/5" in result.stdout
     from interviewer.records.history import History
 
-    [attempt] = History(tmp_path / "data" / "history.sqlite").sessions()[0]["attempts"]
-    assert_served_or_named(attempt["grade"], served_id, llm_url)
+    [attempt] = History(tmp_path / "data" / "history.sqlite").sessions()[0].attempts
+    assert_served_or_named(attempt.grade, served_id, llm_url)
 
 
 def test_servers_that_are_down_are_named_within_15_s() -> None:
@@ -184,7 +184,7 @@ def test_follow_ups_are_asked_through_the_model_server(both_stores: tuple[str, P
     assert requests >= 2, f"the grade and the follow-up both went to the server ({requests} requests)"
     from interviewer.records.history import History
 
-    transcript = History(tmp_path / "data" / "history.sqlite").sessions()[0]["transcript"]
+    transcript = History(tmp_path / "data" / "history.sqlite").sessions()[0].transcript
     follow_up = next(item for item in transcript if item["type"] == "follow-up")
     assert follow_up["data"]["source"] in ("model", "probe")
     assert follow_up["data"].get("rejected") != "no interviewer model", "the server's model was asked"

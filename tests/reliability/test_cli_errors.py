@@ -91,6 +91,8 @@ CASES: dict[str, Case] = {
     "dispute of an unknown session": Case(("dispute", "nope", "q1", "3"), "Dispute not recorded"),
     "dispute with an impossible score": Case(("dispute", "done-1", "q1", "9"), "Dispute not recorded",
                                              setup=finished_session),
+    "dispute of a step that is no turn id": Case(("dispute", "done-1", "1.1", "3"), "Dispute not recorded",
+                                                 setup=finished_session, message="'1.1' is not a turn id"),
     "history with csv but no disputes": Case(("history", "--csv"), "Unexpected option"),
     "eval grading, missing dataset": Case(("eval", "grading", "--dataset", "/nonexistent/d.csv"),
                                           "Evaluation dataset problem"),

@@ -22,7 +22,7 @@ from interviewer.agent.state import Action, Turn
 from interviewer.grading import Calibration, Grade, Grader
 from interviewer.llm import CallStats
 from interviewer.plain import PlainInterview, format_grade, printable
-from interviewer.records.history import History
+from interviewer.records.history import History, SessionRecord
 from interviewer.records.report import build_report, render_html, render_markdown
 from tests.agent_helpers import genai_core, make_session, plan, shared_retriever
 from tests.fakes import BagOfWordsEmbedder
@@ -216,7 +216,7 @@ def _respond_hostile(turn: Turn) -> Action:
 
 
 @pytest.fixture(scope="module")
-def hostile_session(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+def hostile_session(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, SessionRecord]:
     """A session of every hostile case, played through the plain mode; its printed output and its history."""
     data_dir = tmp_path_factory.mktemp("hostile")
     session = make_session(data_dir)
@@ -284,7 +284,7 @@ def test_the_html_and_markdown_reports_escape_everything_the_candidate_wrote(
 
 def test_every_hostile_answer_landed_and_was_graded(hostile_session: tuple[str, Any]) -> None:
     _, stored = hostile_session
-    graded = [attempt for attempt in stored["attempts"] if attempt.get("grade")]
-    assert len({attempt["question_id"] for attempt in graded}) == len(CASES)
+    graded = [attempt for attempt in stored.attempts if attempt.grade]
+    assert len({attempt.question_id for attempt in graded}) == len(CASES)
     for attempt in graded:
-        Grade.model_validate(attempt["grade"])
+        Grade.model_validate(attempt.grade)

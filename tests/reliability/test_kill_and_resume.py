@@ -107,16 +107,16 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
 
     history = History(data_dir / "history.sqlite")
     stored = [history.session(session_id) for session_id in finished_sessions]
-    attempts = [attempt for session in stored if session for attempt in session["attempts"]]
-    texts = Counter(attempt["answer"] for attempt in attempts)
+    attempts = [attempt for session in stored if session for attempt in session.attempts]
+    texts = Counter(attempt.answer for attempt in attempts)
     assert [text for text, count in texts.items() if count > 1] == []  # nothing stored twice
-    assert all(attempt.get("grade") for attempt in attempts)  # everything stored ends graded
+    assert all(attempt.grade for attempt in attempts)  # everything stored ends graded
     assert len(attempts) >= acknowledged  # every grade a killed process printed is still there
-    assert all(session and session["finished_at"] for session in stored)
+    assert all(session and session.finished_at for session in stored)
     # Each session asked its questions once each: no question was skipped or repeated by a resume.
     for session in stored:
         assert session is not None
-        questions = Counter(a["question_id"] for a in session["attempts"] if a["kind"] == "question")
+        questions = Counter(a.question_id for a in session.attempts if a.kind == "question")
         assert len(questions) == 4
     print(f"\n{kills} kills over {len(finished_sessions)} sessions; {len(attempts)} answers stored, "
           f"{acknowledged} grades printed by the processes")

@@ -69,8 +69,8 @@ def test_a_failing_model_keeps_the_answer_and_never_invents_a_score(tmp_path: Pa
     assert [p["status"] for p in grade["key_points"]] == [p["status"] for p in expected["key_points"]]
 
     stored = History(tmp_path / "faulty" / "history.sqlite").session("faulty")
-    assert stored is not None and stored["attempts"][0]["answer"] == ANSWER
-    assert stored["attempts"][0]["overall"] == grade["overall"]
+    assert stored is not None and stored.attempts[0].answer == ANSWER
+    assert stored.attempts[0].overall == grade["overall"]
     assert first.turn is not None and play(session, step, strong)[-1].finished
 
 

@@ -311,10 +311,10 @@ def run_with_a_store_failing_mid_session(break_store: Callable[[], None], mend_s
 
     data_dir = Path(os.environ["INTERVIEWER_DATA_DIR"])
     stored = History(data_dir / "history.sqlite").session(session_id)
-    assert stored is not None and stored["finished_at"]
-    answers = Counter(attempt["answer"] for attempt in stored["attempts"])
+    assert stored is not None and stored.finished_at
+    answers = Counter(attempt.answer for attempt in stored.attempts)
     assert set(ANSWERS[:3]) <= set(answers) and max(answers.values()) == 1  # nothing lost, nothing twice
-    assert all(attempt.get("grade") for attempt in stored["attempts"])
+    assert all(attempt.grade for attempt in stored.attempts)
     for name in ("history.sqlite", "sessions.sqlite"):
         with sqlite3.connect(data_dir / name) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -52,7 +52,7 @@ def finished(data_dir: Path, session_id: str) -> bool:
         stored = session.deps.history.session(session_id)
     finally:
         session.close()
-    return stored is not None and bool(stored["finished_at"])
+    return stored is not None and bool(stored.finished_at)
 
 
 class TuiRun:
@@ -186,11 +186,12 @@ def test_the_tui_killed_at_random_points_loses_and_duplicates_nothing(isolated_e
             sessions.append(f"tui-{len(sessions)}")
 
     history = History(data_dir / "history.sqlite")
-    attempts = [attempt for session_id in sessions for attempt in (history.session(session_id) or {})["attempts"]]
-    marks = Counter(mark for attempt in attempts for mark in MARK.findall(attempt["answer"]))
+    stored = [history.session(session_id) for session_id in sessions]
+    attempts = [attempt for session in stored for attempt in (session.attempts if session else [])]
+    marks = Counter(mark for attempt in attempts for mark in MARK.findall(attempt.answer))
     assert [mark for mark, count in marks.items() if count > 1] == []  # nothing stored twice
     assert {MARK.findall(text)[0] for text in acknowledged} <= set(marks)  # every answer the screen graded is kept
-    assert all(attempt.get("grade") for attempt in attempts)  # everything stored ends graded
+    assert all(attempt.grade for attempt in attempts)  # everything stored ends graded
     assert kills >= KILLS_WANTED, f"only {kills} kills within the time budget"
     print(f"\n{kills} kills ({dict(kill_points)}) over {runs} runs and {len(sessions)} sessions; "
           f"{len(attempts)} answers stored, {len(acknowledged)} acknowledged on screen, "

@@ -90,9 +90,9 @@ def test_an_interview_and_other_commands_at_once(tmp_path: Path, isolated_enviro
     history = History(data_dir / "history.sqlite")
     for number in range(SESSIONS):
         session = history.session(f"busy-{number}")
-        assert session is not None and session["finished_at"]
-        assert all(attempt.get("grade") for attempt in session["attempts"])
-        assert len({a["question_id"] for a in session["attempts"] if a["kind"] == "question"}) == 4
+        assert session is not None and session.finished_at
+        assert all(attempt.grade for attempt in session.attempts)
+        assert len({a.question_id for a in session.attempts if a.kind == "question"}) == 4
     for name in ("history.sqlite", "sessions.sqlite"):
         with sqlite3.connect(data_dir / name) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

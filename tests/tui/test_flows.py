@@ -196,9 +196,9 @@ async def test_a_failed_grade_keeps_the_answer_and_retry_grades_it(data_dir: Pat
         await pilot.click("#retry")
         await wait_for(pilot, lambda: bool(screen.query_one(Transcript).grades) and not screen.busy)
     history = History(data_dir / "history.sqlite")
-    attempts = history.attempts(history.sessions()[0]["id"])
-    assert [a["answer"] for a in attempts] == ["Chunks are retrieved and added to the prompt."]
-    assert attempts[0]["overall"] is not None
+    attempts = history.attempts(history.sessions()[0].id)
+    assert [a.answer for a in attempts] == ["Chunks are retrieved and added to the prompt."]
+    assert attempts[0].overall is not None
 
 
 @pilot_test
@@ -278,8 +278,8 @@ async def test_a_dispute_is_saved_with_the_attempt(data_dir: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, InterviewScreen))
     history = History(data_dir / "history.sqlite")
     attempt = history.attempts(str(session_id))[0]
-    assert attempt["dispute_score"] == 3.5
-    assert attempt["dispute_note"] == "It covers <b>grounding</b> [/i]"
+    assert attempt.dispute_score == 3.5
+    assert attempt.dispute_note == "It covers <b>grounding</b> [/i]"
 
 
 @pilot_test

@@ -171,7 +171,7 @@ def test_practice_hints_cost_points_and_exam_refuses_them(tmp_path):
     grade = next(e for e in step.events if e.type == "grade").data["grade"]
     assert grade["late"] and "after the time limit" in grade["explanation"]
     attempt = History(tmp_path / "exam" / "history.sqlite").attempts(step.session_id)[0]
-    assert attempt["late"] is True
+    assert attempt.late is True
 
 
 def test_model_answer_is_shown_on_request_after_grading_in_practice(tmp_path):
@@ -200,18 +200,18 @@ def test_skip_and_end_are_recorded_and_the_summary_says_what_happened(tmp_path):
     assert summary["questions_answered"] == 1 and summary["questions_unanswered"] == 1
     history = History(tmp_path / "history.sqlite")
     session_row = history.sessions()[0]
-    assert session_row["finished_at"] is not None
-    assert [a["answer"] for a in session_row["attempts"]] == [""]
+    assert session_row.finished_at is not None
+    assert [a.answer for a in session_row.attempts] == [""]
 
 
 def test_every_answer_is_in_the_history_with_its_grade_model_and_prompt_version(tmp_path):
     session = make_session(tmp_path)
     steps = play(session, session.start(plan(topics=["rag"], questions=2, max_follow_ups=1)), weak)
     attempts = History(tmp_path / "history.sqlite").attempts(steps[-1].session_id)
-    assert [a["kind"] for a in attempts] == ["question", "follow-up", "question", "follow-up"]
-    assert all(a["answer"] == "I don't know, sorry." and a["grade"] is not None for a in attempts)
-    assert all(a["prompt_version"].startswith("grading@") for a in attempts)
-    assert attempts[1]["key_point_id"] is not None and attempts[1]["prompt"] != attempts[0]["prompt"]
+    assert [a.kind for a in attempts] == ["question", "follow-up", "question", "follow-up"]
+    assert all(a.answer == "I don't know, sorry." and a.grade is not None for a in attempts)
+    assert all((a.prompt_version or "").startswith("grading@") for a in attempts)
+    assert attempts[1].key_point_id is not None and attempts[1].prompt != attempts[0].prompt
 
 
 def test_a_weak_question_comes_back_for_review_in_a_later_session(tmp_path):
@@ -295,7 +295,7 @@ def test_a_finished_session_moves_its_transcript_into_the_history(tmp_path):
     assert step.finished
     assert [e.type for e in seen] == ["answer", "grade", "summary"]  # delivered as they happened
     assert session.graph.get_state(session._config(step.session_id)).values == {}  # checkpoints removed
-    archived = History(tmp_path / "history.sqlite").sessions()[0]["transcript"]
+    archived = History(tmp_path / "history.sqlite").sessions()[0].transcript
     assert [item["type"] for item in archived] == ["plan", "question", "answer", "grade", "summary"]
     assert [e.type for e in session.transcript()] == [item["type"] for item in archived]
     with pytest.raises(Exception, match="already finished"):

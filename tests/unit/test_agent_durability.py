@@ -56,8 +56,8 @@ def test_killed_while_waiting_for_an_answer_resumes_at_the_same_question(tmp_pat
     asked = [printed["ASKED"]] + [turn.question_id for turn in turns(steps)]
     assert len(asked) == 3 and len(set(asked)) == 3
     attempts = History(tmp_path / "history.sqlite").attempts(SESSION_ID)
-    assert [a["question_id"] for a in attempts] == asked
-    assert all(a["grade"] is not None for a in attempts)
+    assert [a.question_id for a in attempts] == asked
+    assert all(a.grade is not None for a in attempts)
 
 
 def test_killed_while_grading_resumes_by_grading_the_saved_answer(tmp_path):
@@ -65,15 +65,15 @@ def test_killed_while_grading_resumes_by_grading_the_saved_answer(tmp_path):
 
     history = History(tmp_path / "history.sqlite")
     saved = history.attempts(SESSION_ID)
-    assert len(saved) == 1 and saved[0]["grade"] is None  # the answer was on disk before grading began
-    assert "hangs-while-grading" in saved[0]["answer"]
+    assert len(saved) == 1 and saved[0].grade is None  # the answer was on disk before grading began
+    assert "hangs-while-grading" in saved[0].answer
 
     session = make_session(tmp_path)
     step, earlier = session.resume(SESSION_ID)
     assert any(event.type == "grade" for event in step.events)  # the interrupted step ran again
     assert step.turn is not None and step.turn.number == 2 and step.turn.question_id != printed["ASKED"]
     attempts = history.attempts(SESSION_ID)
-    assert len(attempts) == 1 and attempts[0]["grade"] is not None  # graded once, not saved twice
+    assert len(attempts) == 1 and attempts[0].grade is not None  # graded once, not saved twice
 
 
 def test_an_unreadable_sessions_file_is_reported_and_left_alone(tmp_path):

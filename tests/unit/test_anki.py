@@ -4,13 +4,12 @@ import sqlite3
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from interviewer.packs import Pack
 from interviewer.records.anki import export_missed_key_points, missed_key_points
-from interviewer.records.history import History
+from interviewer.records.history import History, SessionRecord
 from tests.grade_dicts import ATTENTION, LLM, grade_attempt, make_grade, starter_pack
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
@@ -105,7 +104,7 @@ def test_nothing_missed_writes_nothing(tmp_path: Path, pack: Pack) -> None:
     session_id = history.start_session("starter", "practice", {}, when=T0 + timedelta(days=1))
     history.record_answer(session_id, "starter", ATTENTION, "transformers", "Q?", "not graded yet", when=T0)
     out = tmp_path / "deck.apkg"
-    sessions: list[dict[str, Any]] = history.sessions()
+    sessions: list[SessionRecord] = history.sessions()
     assert export_missed_key_points(sessions, out, {"starter": pack}) == 0
     assert not out.exists()
     assert export_missed_key_points([], out) == 0 and not out.exists()

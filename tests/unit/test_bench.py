@@ -32,3 +32,32 @@ def test_cpu_info_names_the_model_and_the_kernel_flags(monkeypatch: pytest.Monke
 
 def test_percentiles_use_the_nearest_rank() -> None:
     assert bench.spread([5.0, 1.0, 3.0], "x") == {"x_p50": 3.0, "x_p95": 5.0}
+
+
+def test_an_interview_tells_on_node_the_seconds_of_every_node_it_runs(tmp_path: Path) -> None:
+    """`bench` times the graph's own overhead through this hook (the node functions' seconds, interrupts included)."""
+    from interviewer.agent.nodes import InterviewDeps
+    from interviewer.agent.session import InterviewSession
+    from interviewer.agent.state import NODE_NAMES
+    from interviewer.grading import Calibration, Grader
+    from interviewer.records.history import History
+    from tests.agent_helpers import Clock, answer, genai_core, plan, shared_retriever
+    from tests.fakes import BagOfWordsEmbedder
+
+    seen: list[tuple[str, float]] = []
+    pack = genai_core()
+    grader = Grader(embedder=BagOfWordsEmbedder(), retriever=shared_retriever(), llm=None,
+                    calibration=Calibration(version="test"))
+    deps = InterviewDeps(packs={pack.name: pack}, grader=grader, history=History(tmp_path / "history.sqlite"),
+                         now=Clock(), on_node=lambda name, seconds: seen.append((name, seconds)))
+    session = InterviewSession(deps, tmp_path / "sessions.sqlite")
+    try:
+        step = session.start(plan(questions=1, max_follow_ups=0))
+        assert step.turn is not None
+        session.send(answer("I don't know, sorry."))
+    finally:
+        session.close()
+    names = [name for name, _seconds in seen]
+    assert names[:3] == ["plan", "pick", "ask"]
+    assert {"retrieve", "grade", "decide", "summarise"} <= set(names) <= set(NODE_NAMES)
+    assert all(seconds >= 0 for _name, seconds in seen)

@@ -37,10 +37,11 @@ def test_history_report_and_anki_export_of_a_played_session(tmp_path):
     assert all(attempt["grade"]["key_points"] for attempt in session["attempts"])
 
     # The JSON history is enough to rebuild the report.
+    from interviewer.records.history import SessionRecord
     from interviewer.records.report import build_report, render_json
     from tests.agent_helpers import genai_core
 
-    rebuilt = json.loads(render_json(build_report(session, genai_core())))
+    rebuilt = json.loads(render_json(build_report(SessionRecord.model_validate(session), genai_core())))
     reported = json.loads(run_cli("report", session_id, "--format", "json").stdout)
     assert rebuilt == reported and len(reported["questions"]) == 2
 
@@ -106,5 +107,5 @@ def test_a_crash_mid_interview_is_explained_and_the_answer_kept(monkeypatch):
     assert "the embedding model crashed" in error.message and "interviewer interview --resume" in error.message
     history = History(data_dir() / "history.sqlite")
     [row] = history.sessions()
-    assert row["attempts"][0]["answer"] == "My answer about retrieval."
-    assert row["finished_at"] is None
+    assert row.attempts[0].answer == "My answer about retrieval."
+    assert row.finished_at is None

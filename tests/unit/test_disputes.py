@@ -15,7 +15,7 @@ import pytest
 from interviewer.evaluation.grading import load_grading_dataset
 from interviewer.packs import Pack
 from interviewer.records.disputes import grading_rows
-from interviewer.records.history import DISPUTE_NOTE_LIMIT, History, HistoryError
+from interviewer.records.history import DISPUTE_NOTE_LIMIT, DisputeRecord, History, HistoryError, SessionRecord
 from interviewer.records.report import SessionReport, build_report, render_html, render_json, render_markdown
 from tests.grade_dicts import ATTENTION, FIXTURES, LLM, grade_attempt, make_grade, starter_pack
 from tests.unit.test_cli import run
@@ -59,6 +59,12 @@ def play_session(history: History, pack: Pack) -> str:
     return session_id
 
 
+def stored(history: History, session_id: str) -> SessionRecord:
+    session = history.session(session_id)
+    assert session is not None
+    return session
+
+
 @pytest.fixture
 def history(tmp_path: Path, pack: Pack) -> History:
     opened = History(tmp_path / "history.sqlite")
@@ -72,25 +78,25 @@ def history(tmp_path: Path, pack: Pack) -> History:
 def test_a_dispute_is_kept_beside_the_grade_and_a_second_one_replaces_it(history: History) -> None:
     history.record_dispute("s1", "q1", 3.54, "  The formula was right.  ", when=T0 + timedelta(hours=1))
     (main, follow, _) = history.attempts("s1")
-    assert (main["dispute_score"], main["dispute_note"]) == (3.5, "The formula was right.")
-    assert main["overall"] == 1.5 and main["grade"]["overall"] == 1.5, "the grade itself is never changed"
-    assert follow["dispute_score"] is None and follow["disputed_at"] is None
+    assert (main.dispute_score, main.dispute_note) == (3.5, "The formula was right.")
+    assert main.overall == 1.5 and (main.grade or {})["overall"] == 1.5, "the grade itself is never changed"
+    assert follow.dispute_score is None and follow.disputed_at is None
 
     history.record_dispute("s1", "q1", 4, when=T0 + timedelta(hours=2))
     (dispute,) = history.disputes()
-    assert dispute["dispute_score"] == 4.0 and dispute["dispute_note"] == ""
-    assert dispute["disputed_at"] == (T0 + timedelta(hours=2)).isoformat()
-    assert history.sessions()[0]["attempts"][0]["dispute_score"] == 4.0
+    assert dispute.dispute_score == 4.0 and dispute.dispute_note == ""
+    assert dispute.disputed_at == (T0 + timedelta(hours=2)).isoformat()
+    assert history.sessions()[0].attempts[0].dispute_score == 4.0
 
 
 def test_disputes_lists_every_disputed_attempt_newest_first(history: History) -> None:
     history.record_dispute("s1", "q1.f1", 0, "too generous", when=T0 + timedelta(hours=2))
     history.record_dispute("s1", "q1", 5, "x" * (DISPUTE_NOTE_LIMIT + 500), when=T0 + timedelta(hours=1))
     newest, older = history.disputes()
-    assert (newest["turn"], newest["kind"], newest["key_point_id"]) == ("q1.f1", "follow-up", "scaling-reason")
-    assert (newest["overall"], newest["dispute_score"], newest["answer"]) == (2.8, 0.0, FOLLOW_ANSWER)
-    assert {"pack", "question_id", "topic", "prompt", "session_id", "disputed_at"} <= newest.keys()
-    assert older["turn"] == "q1" and len(older["dispute_note"]) == DISPUTE_NOTE_LIMIT
+    assert (newest.turn, newest.kind, newest.key_point_id) == ("q1.f1", "follow-up", "scaling-reason")
+    assert (newest.overall, newest.dispute_score, newest.answer) == (2.8, 0.0, FOLLOW_ANSWER)
+    assert {"pack", "question_id", "topic", "prompt", "session_id", "disputed_at"} <= newest.model_dump().keys()
+    assert older.turn == "q1" and len(older.dispute_note or "") == DISPUTE_NOTE_LIMIT
 
 
 @pytest.mark.parametrize(
@@ -132,9 +138,9 @@ def test_a_version_2_database_gains_the_dispute_columns(tmp_path: Path) -> None:
     db.close()
     history = History(path)
     (attempt,) = history.attempts("old")
-    assert attempt["answer"] == "kept answer" and attempt["dispute_score"] is None
+    assert attempt.answer == "kept answer" and attempt.dispute_score is None
     history.record_dispute("old", "q1", 4.5, "fair")
-    assert history.disputes()[0]["dispute_score"] == 4.5
+    assert history.disputes()[0].dispute_score == 4.5
     assert history._db.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
@@ -144,7 +150,7 @@ def test_a_version_2_database_gains_the_dispute_columns(tmp_path: Path) -> None:
 def disputed_report(history: History, pack: Pack) -> SessionReport:
     history.record_dispute("s1", "q1", 3.5, HOSTILE_NOTE)
     history.record_dispute("s1", "q1.f1", 4.0, "the follow-up covered it")
-    return build_report(history.session("s1") or {}, pack)
+    return build_report(stored(history, "s1"), pack)
 
 
 def test_the_report_holds_the_disputes(history: History, pack: Pack) -> None:
@@ -179,10 +185,10 @@ def test_a_dispute_of_the_only_grade_says_this_grade(tmp_path: Path, pack: Pack)
     attempt = history.record_answer(session_id, "starter", LLM, "llm-basics", "What is an LLM?", "A model.", turn="q1")
     grade_attempt(history, attempt, make_grade(pack, LLM, {"scale": "missing"}, 2.0))
     history.record_dispute(session_id, "q1", 3.0)
-    text = render_markdown(build_report(history.session(session_id) or {}, pack))
+    text = render_markdown(build_report(stored(history, session_id), pack))
     assert "**Score: 2.0/5** (evidence only)\n\nYou disputed this grade: fair score 3.0/5\n" in text
     history.record_dispute(session_id, "q1", 3.0, "first line\n# not a heading")
-    text = render_markdown(build_report(history.session(session_id) or {}, pack))
+    text = render_markdown(build_report(stored(history, session_id), pack))
     assert "fair score 3.0/5 — first line # not a heading\n" in text, "a note stays on the grade's line"
 
 
@@ -300,9 +306,10 @@ def test_a_disputed_wrong_verdict_proposes_verifier_pairs() -> None:
          "evidence_quote": "It learns a rank-8 update."}],
         "misconceptions": [{"claim": "LoRA updates all weights.", "why": "...",
                             "quote": "Unlike full fine-tuning, it never updates all weights."}]}
-    dispute = {"session_id": "s1", "turn": "q1", "pack": "genai-core", "question_id": "lora", "overall": 1.5,
-               "dispute_score": 4.5, "grade": grade}
-    pairs = verifier_pairs([dispute, {**dispute, "dispute_score": 2.0}, {**dispute, "grade": None}])
+    dispute = DisputeRecord(session_id="s1", turn="q1", pack="genai-core", question_id="lora", overall=1.5,
+                            dispute_score=4.5, grade=grade)
+    pairs = verifier_pairs([dispute, dispute.model_copy(update={"dispute_score": 2.0}),
+                            dispute.model_copy(update={"grade": None})])
     assert [(p["statement"], p["label"]) for p in pairs] == [
         ("LoRA freezes the base weights.", "support"), ("LoRA updates all weights.", "contradict")]
     assert pairs[0]["sentence"] == "LoRA does not touch the pretrained weights at all."

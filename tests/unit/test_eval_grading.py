@@ -6,23 +6,19 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import DatasetError
-from interviewer.evaluation.grading import (
+from interviewer.evaluation.calibration_fit import fit_calibration, fit_calibrations, fit_reference_calibration
+from interviewer.evaluation.datasets import (
     SkippedRow,
-    agreement_metrics,
-    evaluate_grades,
-    fit_calibration,
-    fit_calibrations,
-    fit_reference_calibration,
-    grade_cases,
-    holdout_by_question,
     load_grading_dataset,
-    quadratic_weighted_kappa,
     question_folds,
     sample,
     write_predictions,
 )
-from interviewer.grading import REFERENCE_ONLY_TAG, Calibration, Grader
+from interviewer.evaluation.grading import evaluate_grades, grade_cases, holdout_by_question
+from interviewer.evaluation.metrics import agreement_metrics, quadratic_weighted_kappa
+from interviewer.grading import Calibration, Grader
 from interviewer.grading.reference_match import FEATURES, ReferenceCalibration
+from interviewer.packs import REFERENCE_ONLY_TAG
 from tests.fakes import BagOfWordsEmbedder
 
 REFERENCE = (
@@ -129,6 +125,13 @@ def test_grading_a_dataset_batches_embeddings_and_writes_predictions(dataset: Pa
     written = list(csv.DictReader(out.open()))
     assert len(written) == 18 and written[4]["guard"] == "dont-know" and written[4]["predicted_score"] == "0.0"
     assert written[0]["student_answer"] == REFERENCE
+
+
+def test_grading_a_dataset_leaves_the_grader_as_it_was(dataset: Path) -> None:
+    embedder = BagOfWordsEmbedder()
+    grader = Grader(embedder=embedder, llm=None, calibration=Calibration(version="test"))
+    grade_cases(grader, load_grading_dataset(dataset), use_model=False)
+    assert grader.embedder is embedder, "the vectors encoded up front serve a copy of the grader"
 
 
 def test_calibration_fit_reports_held_out_figures(dataset: Path) -> None:
@@ -291,7 +294,7 @@ def test_holdout_by_question_grades_every_row_with_a_map_fitted_without_its_ques
 
 
 def test_a_row_naming_a_pack_question_is_graded_as_that_question(tmp_path: Path) -> None:
-    from interviewer.evaluation.grading import with_pack_questions
+    from interviewer.evaluation.datasets import with_pack_questions
     from interviewer.packs import load_pack
     from tests.conftest import FIXTURES
 
@@ -308,7 +311,7 @@ def test_a_row_naming_a_pack_question_is_graded_as_that_question(tmp_path: Path)
 
 
 def test_kind_figures_count_strong_and_wrong_answers_per_question(tmp_path: Path) -> None:
-    from interviewer.evaluation.grading import kind_figures
+    from interviewer.evaluation.metrics import kind_figures
 
     rows = [{"question_id": q, "kind": kind, "question": f"Q {q}?", "reference_answer": REFERENCE,
              "student_answer": "x y z", "score": "0"} for q in ("a", "b") for kind in ("strong", "wrong", "partial")]

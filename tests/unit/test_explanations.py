@@ -12,7 +12,7 @@ import pytest
 
 from interviewer.grading.wording import error_explanations
 from interviewer.plain import format_grade
-from interviewer.records.history import History
+from interviewer.records.history import History, SessionRecord
 from interviewer.records.report import build_report, render_html, render_json, render_markdown
 from tests.grade_dicts import ATTENTION, grade_attempt, make_grade, starter_pack
 
@@ -67,7 +67,7 @@ def test_the_tui_transcript_line_shows_why_it_is_wrong() -> None:
 
 
 @pytest.fixture
-def report_session(tmp_path: Path) -> dict[str, Any]:
+def report_session(tmp_path: Path) -> SessionRecord:
     pack = starter_pack()
     history = History(tmp_path / "history.sqlite")
     when = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
@@ -81,7 +81,7 @@ def report_session(tmp_path: Path) -> dict[str, Any]:
     return stored
 
 
-def test_reports_in_every_format_explain_the_wrong_claims(report_session: dict[str, Any]) -> None:
+def test_reports_in_every_format_explain_the_wrong_claims(report_session: SessionRecord) -> None:
     report = build_report(report_session, starter_pack())
     markdown, page, data = render_markdown(report), render_html(report), render_json(report)
     for rendered in (markdown, page, data):

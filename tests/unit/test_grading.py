@@ -373,3 +373,18 @@ def test_the_model_schema_offers_the_contradicted_verdict(question) -> None:  # 
     verdicts = schema["$defs"]["ModelKeyPointVerdict"]["properties"]["verdict"]["enum"]
     assert "contradicted" in verdicts
     assert "contradicted" in load_prompt().system
+
+
+def test_a_question_without_key_points_is_graded_against_its_reference_and_says_so(question) -> None:  # type: ignore[no-untyped-def]
+    from interviewer.packs import Question
+    from interviewer.plain import format_grade
+
+    data = question.model_dump(exclude={"key_points", "tags"})
+    reference_only = Question.model_validate(data)
+    grader = Grader(embedder=BagOfWordsEmbedder(), llm=None)
+    grade = grader.grade(reference_only, reference_only.reference_answer, use_model=False)
+    assert grade.reference_only and grade.overall >= 4.0
+    assert "no authored key points" in grade.explanation
+    shown = "\n".join(format_grade(grade.model_dump(mode="json")))
+    assert "The reference answer, sentence by sentence (this question has no authored key points):" in shown
+    assert not grader.grade(question, question.reference_answer, use_model=False).reference_only

@@ -29,17 +29,17 @@ def test_answers_are_kept_before_and_after_grading(tmp_path: Path) -> None:
     session = history.start_session("genai-core", "practice", {"topics": ["rag"], "questions": 3}, when=T0)
     attempt = history.record_answer(session, "genai-core", "rag-what-and-why", "rag", "What is RAG?", "It retrieves.")
     (saved,) = history.attempts(session)
-    assert saved["answer"] == "It retrieves." and saved["grade"] is None and saved["overall"] is None
+    assert saved.answer == "It retrieves." and saved.grade is None and saved.overall is None
     history.record_grade(attempt, '{"overall": 2.5}', 2.5, "SmolLM2", "grading@3")
     (graded,) = history.attempts(session)
-    assert graded["grade"] == {"overall": 2.5} and graded["prompt_version"] == "grading@3"
+    assert graded.grade == {"overall": 2.5} and graded.prompt_version == "grading@3"
     assert history.unfinished_session_ids() == [session]
     history.finish_session(session)
     assert history.unfinished_session_ids() == []
     history.close()
     reopened = History(tmp_path / "history.db")
     (listed,) = reopened.sessions()
-    assert listed["plan"] == {"questions": 3, "topics": ["rag"]} and len(listed["attempts"]) == 1
+    assert listed.plan == {"questions": 3, "topics": ["rag"]} and len(listed.attempts) == 1
     assert reopened.asked_question_ids("genai-core") == {"rag-what-and-why"}
     assert reopened.topic_scores("genai-core") == {"rag": [2.5]}
 
@@ -102,8 +102,8 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path):
     )
     db.close()
     history = History(path)
-    assert history.attempts("old")[0]["answer"] == "kept answer"
-    assert history.sessions()[0]["transcript"] is None
+    assert history.attempts("old")[0].answer == "kept answer"
+    assert history.sessions()[0].transcript is None
     history.record_answer("old", "p", "q2", "rag", "Q2?", "new", turn="q2")
     history.schedule_review("p", "q1", 2, when=T0, event="old/q1")
     assert len(history.attempts("old")) == 2

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.evaluation.grading import GradingCase
+from interviewer.evaluation.datasets import GradingCase
 from interviewer.evaluation.model_weight import measure_model_weight
 from interviewer.grading import Calibration, Grader
 from interviewer.grading.model_weight import (
@@ -34,7 +34,11 @@ class FileModel(FakeLLM):
 
     def __init__(self, path: Path) -> None:
         super().__init__()
-        self.resolved_path = path
+        self.path = path
+
+    @property
+    def resolved_path(self) -> Path:
+        return self.path
 
     @property
     def model_id(self) -> str:  # type: ignore[override]
@@ -146,7 +150,7 @@ def test_measuring_a_model_grades_once_with_it_and_replays_every_weight(question
     assert len(oracle.history) == report.model_rows == len(cases)  # one model call a row, whatever the grid
     assert sorted(report.figures) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
     evidence = [Grader(embedder=BagOfWordsEmbedder(), llm=None).grade(c.question, c.answer).overall for c in cases]
-    from interviewer.evaluation.grading import agreement_metrics
+    from interviewer.evaluation.metrics import agreement_metrics
 
     assert report.figures[0.0] == agreement_metrics([c.human_score for c in cases], evidence)
     assert report.best > 0 and report.figures[report.best]["pearson"] > report.figures[0.0]["pearson"]

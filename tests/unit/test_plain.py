@@ -59,8 +59,8 @@ def test_input_ending_early_leaves_a_resumable_session(tmp_path):
     assert "Input ended" in output and "--resume" in output
     history = History(tmp_path / "history.sqlite")
     [row] = history.sessions()
-    assert row["finished_at"] is None and row["attempts"][0]["answer"] == "RAG retrieves passages."
-    assert session.resumable() == [row["id"]]
+    assert row.finished_at is None and row.attempts[0].answer == "RAG retrieves passages."
+    assert session.resumable() == [row.id]
 
 
 def test_terminal_control_sequences_in_an_answer_never_reach_the_terminal(tmp_path):
@@ -103,7 +103,7 @@ def test_a_broken_tool_call_is_one_plain_line_and_its_error_stays_in_the_stored_
     assert "JSONDecodeError" not in output and "https://" not in output and "unreadable" not in output
     [line] = [line for line in output.splitlines() if "could not be used" in line]
     assert line.strip() == MODEL_REPLY_UNUSABLE
-    archived = History(tmp_path / "history.sqlite").sessions()[0]["transcript"]
+    archived = History(tmp_path / "history.sqlite").sessions()[0].transcript
     [notice] = [item for item in archived if "failures" in item["data"]]
     assert notice["text"] == MODEL_REPLY_UNUSABLE
     assert [f["failure"] for f in notice["data"]["failures"]] == ["unreadable-tool-call"] * 2  # both calls allowed

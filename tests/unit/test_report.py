@@ -3,12 +3,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from interviewer.packs import Pack
-from interviewer.records.history import History
+from interviewer.records.history import History, SessionRecord
 from interviewer.records.report import SessionReport, build_report, render_html, render_json, render_markdown
 from tests.grade_dicts import ATTENTION, LLM, grade_attempt, make_grade, starter_pack
 
@@ -21,7 +20,7 @@ def pack() -> Pack:
 
 
 @pytest.fixture
-def session(tmp_path: Path, pack: Pack) -> dict[str, Any]:
+def session(tmp_path: Path, pack: Pack) -> SessionRecord:
     """An exam: the attention question answered (hostile text included), one follow-up, then an ungraded answer."""
     history = History(tmp_path / "history.sqlite")
     plan = {"topics": ["transformers", "llm-basics"], "questions": 2, "difficulty": 1, "mode": "exam",
@@ -54,7 +53,7 @@ def session(tmp_path: Path, pack: Pack) -> dict[str, Any]:
     return stored
 
 
-def test_report_holds_final_grades_means_and_what_to_study(session: dict[str, Any], pack: Pack) -> None:
+def test_report_holds_final_grades_means_and_what_to_study(session: SessionRecord, pack: Pack) -> None:
     report = build_report(session, pack)
     assert report.complete and report.mode == "exam" and report.pack_title == pack.title
     attention, llm = report.questions
@@ -79,14 +78,14 @@ def test_report_holds_final_grades_means_and_what_to_study(session: dict[str, An
     assert report.weakest_key_points[0].study == pack.question(ATTENTION).sections
 
 
-def test_without_the_pack_the_study_list_falls_back_to_the_citations(session: dict[str, Any]) -> None:
+def test_without_the_pack_the_study_list_falls_back_to_the_citations(session: SessionRecord) -> None:
     report = build_report(session)
     attention = report.questions[0]
     assert attention.reference_answer is None and attention.topic_title == "transformers"
     assert report.weakest_key_points[0].study == ["transformers.md#Attention"]
 
 
-def test_markdown_names_each_question_with_score_and_missing_key_points(session: dict[str, Any], pack: Pack) -> None:
+def test_markdown_names_each_question_with_score_and_missing_key_points(session: SessionRecord, pack: Pack) -> None:
     text = render_markdown(build_report(session, pack))
     assert ATTENTION in text and LLM in text
     assert pack.question(ATTENTION).question in text
@@ -98,7 +97,7 @@ def test_markdown_names_each_question_with_score_and_missing_key_points(session:
     assert "&lt;script>" in text and "<script>" not in text  # a previewer must not run an answer
 
 
-def test_html_is_one_file_and_escapes_hostile_text(session: dict[str, Any], pack: Pack) -> None:
+def test_html_is_one_file_and_escapes_hostile_text(session: SessionRecord, pack: Pack) -> None:
     page = render_html(build_report(session, pack))
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
     assert "<script" not in page and "src=" not in page and "<link" not in page
@@ -106,7 +105,7 @@ def test_html_is_one_file_and_escapes_hostile_text(session: dict[str, Any], pack
     assert "Score: 2.8/5" in page and "Score: not graded" in page
 
 
-def test_json_round_trips_into_the_report(session: dict[str, Any], pack: Pack) -> None:
+def test_json_round_trips_into_the_report(session: SessionRecord, pack: Pack) -> None:
     report = build_report(session, pack)
     again = SessionReport.model_validate_json(render_json(report))
     assert again == report

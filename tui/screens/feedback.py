@@ -16,6 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Label, Static
 
+from interviewer.grading.wording import key_points_heading
 from tui.backend import Backend
 from tui.widgets.grade_text import (
     guard_and_flags,
@@ -58,7 +59,7 @@ class FeedbackScreen(ModalScreen[None]):
             yield Static(Text(str(grade.get("explanation", ""))), classes="feedback-explanation")
             yield Label(Text("Rubric", style="bold underline"))
             yield Static(self._rubric(), id="rubric")
-            yield Label(Text("Key points", style="bold underline"))
+            yield Label(Text(key_points_heading(grade), style="bold underline"))
             yield Static(key_point_lines(grade.get("key_points", [])), id="key-points")
             yield Label(Text("Your answer, with the evidence highlighted", style="bold underline"))
             yield Static(highlighted_answer(self.entry.get("answers") or [], grade.get("key_points", []),
@@ -126,13 +127,13 @@ class FeedbackScreen(ModalScreen[None]):
             saved = self.backend.history().session(self.session_id)
         except Exception:  # noqa: BLE001 — the feedback shows without it
             return None
-        attempt = next((a for a in (saved or {}).get("attempts", []) if a.get("turn") == self.entry["turn"]), None)
-        if not attempt or attempt.get("dispute_score") is None:
+        attempt = next((a for a in (saved.attempts if saved else []) if a.turn == self.entry["turn"]), None)
+        if not attempt or attempt.dispute_score is None:
             return None
-        text = Text(f"You disputed this grade: {attempt['dispute_score']:.1f}/5 is fair", style="bold")
-        if attempt.get("dispute_note"):
+        text = Text(f"You disputed this grade: {attempt.dispute_score:.1f}/5 is fair", style="bold")
+        if attempt.dispute_note:
             text.append(" — ")
-            text.append(str(attempt["dispute_note"]), style="")
+            text.append(attempt.dispute_note, style="")
         return text
 
     @on(Button.Pressed, "#show-model-answer")

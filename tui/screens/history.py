@@ -4,8 +4,7 @@ transcript and feedback; its report written to a file."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -17,55 +16,14 @@ from textual.widgets import Button, DataTable, Footer, Label, Sparkline, Static
 
 from interviewer.errors import InterviewerError
 from tui.backend import Backend, InterviewRequest
+from tui.report_export import export_session_report
 from tui.widgets.grade_text import score_style
+
+if TYPE_CHECKING:
+    from interviewer.records.history import SessionRecord
 
 SHORT_SESSION = 3  # "practise anyway" when nothing is due
 MOST_DUE = 10
-
-
-def final_attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per question, the attempt holding its final grade (a follow-up's supersedes), else its last attempt."""
-    from interviewer.records.report import attempts_by_question, last_graded_attempt
-
-    return [last_graded_attempt(group) or group[-1] for group in attempts_by_question(attempts).values()]
-
-
-def topic_series(sessions: list[dict[str, Any]]) -> dict[str, list[float]]:
-    """Per topic, every final score, oldest first."""
-    scores: dict[str, list[float]] = {}
-    for session in reversed(sessions):
-        for attempt in final_attempts(session["attempts"]):
-            if attempt["overall"] is not None:
-                scores.setdefault(attempt["topic"], []).append(float(attempt["overall"]))
-    return scores
-
-
-def export_report(screen: Screen[Any], backend: Backend, session_id: str) -> list[Path]:
-    """Write the session's report as Markdown and HTML in the data dir's reports/ folder; tell the user where."""
-    from interviewer.records.report import build_report, render_html, render_markdown
-
-    session = backend.history().session(session_id)
-    if session is None:
-        screen.notify(f"No session {session_id} in the history.", title="Nothing to export", severity="error",
-                      markup=False)
-        return []
-    pack = next((loaded.pack for loaded in backend.catalog().packs if loaded.pack.name == session["pack"]), None)
-    report = build_report(session, pack)
-    folder = backend.settings.data_dir / "reports"
-    written = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for suffix, render in ((".md", render_markdown), (".html", render_html)):
-            path = folder / f"{session_id}{suffix}"
-            path.write_text(render(report), encoding="utf-8")
-            written.append(path)
-    except OSError as exc:
-        screen.notify(f"Cannot write to {folder}: {exc.strerror}", title="Report not written", severity="error",
-                      markup=False)
-        return []
-    screen.notify("Written: " + ", ".join(str(path) for path in written), title="Report exported", markup=False,
-                  timeout=10)
-    return written
 
 
 class HistoryScreen(Screen[None]):
@@ -106,7 +64,7 @@ class HistoryScreen(Screen[None]):
             catalog = self.backend.catalog()
             statements = {point.id: point.statement for loaded in catalog.packs
                           for question in loaded.pack.questions for point in question.key_points}
-            packs = sorted({session["pack"] for session in sessions})
+            packs = sorted({session.pack for session in sessions})
             missed = [(statements.get(kp, kp), count) for pack in packs
                       for kp, count in history.missed_key_points(pack, limit=5)]
             due = {pack: len(history.due_reviews(pack, self.now)) for pack in packs}
@@ -115,29 +73,30 @@ class HistoryScreen(Screen[None]):
             return
         self.app.call_from_thread(self._show, sessions, missed, due)
 
-    def _show(self, sessions: list[dict[str, Any]], missed: list[tuple[str, int]], due: dict[str, int]) -> None:
+    def _show(self, sessions: list[SessionRecord], missed: list[tuple[str, int]], due: dict[str, int]) -> None:
+        from interviewer.records.history import topic_trends
+
         table = self.query_one("#sessions", DataTable)
         table.clear()
         self._session_ids = []
         for session in sessions:
-            finals = [a for a in final_attempts(session["attempts"]) if a["overall"] is not None]
-            mean = sum(a["overall"] for a in finals) / len(finals) if finals else None
+            mean = session.mean_score()
             table.add_row(
-                Text(session["id"]), Text(str(session["started_at"])[:16].replace("T", " ")), Text(session["pack"]),
-                Text(session["mode"]), Text(str(len({a["question_id"] for a in session["attempts"]}))),
+                Text(session.id), Text(session.started_at[:16].replace("T", " ")), Text(session.pack),
+                Text(session.mode), Text(str(len({a.question_id for a in session.attempts}))),
                 Text(f"{mean:.1f}" if mean is not None else "–", style=score_style(mean) if mean is not None else ""),
-                Text("finished" if session["finished_at"] else "unfinished"),
+                Text("finished" if session.finished_at else "unfinished"),
             )
-            self._session_ids.append(session["id"])
+            self._session_ids.append(session.id)
         if not sessions:
             table.add_row(Text("No sessions yet: start one from Home."), *[Text("")] * 6)
         trends = self.query_one("#trends", Vertical)
         trends.remove_children()
-        series = topic_series(sessions)
-        for topic, values in sorted(series.items(), key=lambda item: sum(item[1]) / len(item[1])):
-            mean = sum(values) / len(values)
-            label = Text(f"{topic:<22}", style="bold")
-            label.append(f"{mean:.1f}", style=score_style(mean))
+        series = topic_trends(sessions)
+        for trend in series:
+            values = trend.scores
+            label = Text(f"{trend.topic:<22}", style="bold")
+            label.append(f"{trend.mean:.1f}", style=score_style(trend.mean))
             label.append(f"  {len(values)} answered")
             if len(values) > 1:
                 label.append(f"  {values[0]:.1f} → {values[-1]:.1f}")
@@ -180,10 +139,11 @@ class HistoryScreen(Screen[None]):
 
     def _practise(self, pack: str, questions: int) -> None:
         from interviewer.agent.planning import SessionPlan
+        from tui.app import interviewer_app
 
         plan = SessionPlan(pack=pack, questions=max(1, questions),
                            max_follow_ups=self.backend.settings.max_follow_ups)
-        self.app.open_interview(InterviewRequest(plan=plan))  # type: ignore[attr-defined]
+        interviewer_app(self).open_interview(InterviewRequest(plan=plan))
 
 
 class SessionScreen(Screen[None]):
@@ -216,19 +176,17 @@ class SessionScreen(Screen[None]):
             self.notify(f"No session {self.session_id} in the history.", title="Unknown session",
                         severity="error", markup=False)
             return
-        attempts = session["attempts"]
-        for final in final_attempts(attempts):
-            answers = [a["answer"] for a in attempts if a["question_id"] == final["question_id"]]
-            main = next((a for a in attempts if a["question_id"] == final["question_id"]
-                         and a["kind"] == "question"), final)
-            score = final["overall"]
+        for question in session.questions():
+            final, main = question.final, question.main
+            score = final.overall
             table.add_row(Text(f"{score:.1f}" if score is not None else "–",
                                style=score_style(score) if score is not None else ""),
-                          Text(final["topic"]), Text(main["prompt"][:90]))
-            self._entries.append({"turn": final.get("turn") or "", "grade": final["grade"], "answers": answers,
-                                  "question": main["prompt"]})
-        if session.get("transcript"):
-            self.query_one(Transcript).add_events([Event.model_validate(item) for item in session["transcript"]])
+                          Text(final.topic), Text(main.prompt[:90]))
+            self._entries.append({"turn": final.turn or "", "grade": final.grade,
+                                  "answers": [attempt.answer for attempt in question.attempts],
+                                  "question": main.prompt})
+        if session.transcript:
+            self.query_one(Transcript).add_events([Event.model_validate(item) for item in session.transcript])
         else:
             self.query_one(Transcript).display = False
         table.focus()
@@ -245,12 +203,12 @@ class SessionScreen(Screen[None]):
             self.notify("This answer was not graded (the session stopped before it was).", title="No grade",
                         markup=False)
             return
-        session = self.backend.history().session(self.session_id) or {}
+        session = self.backend.history().session(self.session_id)
         self.app.push_screen(FeedbackScreen(self.backend, self.session_id, entry,
-                                            practice=session.get("mode") == "practice"))
+                                            practice=session is not None and session.mode == "practice"))
 
     def action_export(self) -> None:
-        export_report(self, self.backend, self.session_id)
+        export_session_report(self, self.backend, self.session_id)
 
     def action_back(self) -> None:
         self.app.pop_screen()

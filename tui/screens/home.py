@@ -16,7 +16,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, SelectionList, Static
 
 from interviewer.errors import InterviewerError
+from tui.app import interviewer_app
 from tui.backend import Backend, InterviewRequest
+from tui.plans import DEFAULT_DIFFICULTY, DEFAULT_MODE, DEFAULT_QUESTIONS, session_plan
 
 DIFFICULTIES = [("1 · junior", 1), ("2 · mid-level", 2), ("3 · senior", 3)]
 MODES = [("practice: hints, model answers", "practice"), ("exam: timed, no hints", "exam")]
@@ -47,12 +49,12 @@ class HomeScreen(Screen[None]):
                     yield SelectionList[str](id="topics")
                 with Horizontal(classes="form-row"):
                     yield Label("Difficulty", classes="form-label")
-                    yield Select(DIFFICULTIES, value=2, allow_blank=False, id="difficulty")
+                    yield Select(DIFFICULTIES, value=DEFAULT_DIFFICULTY, allow_blank=False, id="difficulty")
                     yield Label("Questions", classes="form-label short")
-                    yield Input("5", id="questions", type="integer", max_length=3)
+                    yield Input(str(DEFAULT_QUESTIONS), id="questions", type="integer", max_length=3)
                 with Horizontal(classes="form-row"):
                     yield Label("Mode", classes="form-label")
-                    yield Select(MODES, value="practice", allow_blank=False, id="mode")
+                    yield Select(MODES, value=DEFAULT_MODE, allow_blank=False, id="mode")
                     yield Label("Seconds", classes="form-label short")
                     yield Input("", placeholder="exam only", id="time-limit", type="integer", max_length=4,
                                 disabled=True)
@@ -165,34 +167,28 @@ class HomeScreen(Screen[None]):
 
     @on(Button.Pressed, "#start")
     def start(self) -> None:
-        from pydantic import ValidationError
-
-        from interviewer.agent.planning import SessionPlan
-
         pack = self.query_one("#pack", Select).value
         if pack is Select.BLANK:
             self.notify("Choose a question pack first (they are still loading, or none is installed).",
                         title="No pack", severity="warning", markup=False)
             return
-        mode = self.query_one("#mode", Select).value
         time_limit = self.query_one("#time-limit", Input).value.strip()
         try:
-            plan = SessionPlan.model_validate({
-                "pack": pack, "topics": list(self.query_one("#topics", SelectionList).selected),
-                "questions": int(self.query_one("#questions", Input).value or 5),
-                "difficulty": self.query_one("#difficulty", Select).value, "mode": mode,
-                "max_follow_ups": self.query_one("#follow-ups", Select).value,
-                "time_limit_s": int(time_limit) if mode == "exam" and time_limit else None,
-            })
-        except (ValidationError, ValueError) as exc:
-            detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-            self.notify(f"Check the form: {detail}", title="Cannot start", severity="error", markup=False)
+            plan = session_plan(
+                str(pack), topics=list(self.query_one("#topics", SelectionList).selected),
+                questions=int(self.query_one("#questions", Input).value or DEFAULT_QUESTIONS),
+                difficulty=self.query_one("#difficulty", Select).value, mode=self.query_one("#mode", Select).value,
+                max_follow_ups=self.query_one("#follow-ups", Select).value,
+                time_limit_s=int(time_limit) if time_limit else None,
+            )
+        except ValueError as exc:
+            self.notify(f"Check the form: {exc}", title="Cannot start", severity="error", markup=False)
             return
-        self.app.open_interview(InterviewRequest(plan=plan))  # type: ignore[attr-defined]
+        interviewer_app(self).open_interview(InterviewRequest(plan=plan))
 
     @on(Button.Pressed, "#resume")
     def resume(self) -> None:
-        self.app.open_interview(InterviewRequest(resume=True, resume_id=self._resume_id))  # type: ignore[attr-defined]
+        interviewer_app(self).open_interview(InterviewRequest(resume=True, resume_id=self._resume_id))
 
     @on(Button.Pressed, "#build-store")
     def build_store(self) -> None:
@@ -224,12 +220,12 @@ class HomeScreen(Screen[None]):
 
     @on(Button.Pressed, "#open-history")
     def _history(self) -> None:
-        self.app.action_open_history()  # type: ignore[attr-defined]
+        interviewer_app(self).action_open_history()
 
     @on(Button.Pressed, "#open-packs")
     def _packs(self) -> None:
-        self.app.action_open_packs()  # type: ignore[attr-defined]
+        interviewer_app(self).action_open_packs()
 
     @on(Button.Pressed, "#open-help")
     def _help(self) -> None:
-        self.app.action_help()  # type: ignore[attr-defined]
+        interviewer_app(self).action_help()

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Static
 
+from tui.app import interviewer_app
 from tui.backend import Backend
 
 
@@ -49,17 +50,17 @@ class SummaryScreen(Screen[None]):
 
     @on(Button.Pressed, "#export")
     def _export(self) -> None:
-        from tui.screens.history import export_report
+        from tui.report_export import export_session_report
 
-        export_report(self, self.backend, self.session_id)
+        export_session_report(self, self.backend, self.session_id)
 
     @on(Button.Pressed, "#history")
     def _history(self) -> None:
-        self.app.action_open_history()  # type: ignore[attr-defined]
+        interviewer_app(self).action_open_history()
 
     @on(Button.Pressed, "#home")
     def _home(self) -> None:
-        self.app.action_home()  # type: ignore[attr-defined]
+        interviewer_app(self).action_home()
 
     @on(Button.Pressed, "#quit")
     async def _quit(self) -> None:

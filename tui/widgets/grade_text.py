@@ -100,6 +100,8 @@ def compact(grade: dict[str, Any]) -> Text:
         text.append("\n")
         text.append_text(problems)
     if grade.get("key_points") and not grade.get("guard"):
+        if grade.get("reference_only"):
+            text.append("\nGraded against the reference answer (no authored key points):", style="dim")
         text.append("\n")
         text.append_text(key_point_lines(grade["key_points"], with_quotes=False))
     for line in error_explanations(grade):  # each wrong claim with the sentence, what is true, and how sure

@@ -1,4 +1,8 @@
-"""The interview so far: questions, answers, grades, hints, follow-ups; tool calls folded away by default."""
+"""The interview so far: questions, answers, grades, hints, follow-ups; tool calls folded away by default.
+
+It shows the events it is given and keeps nothing else: whoever needs the grades back (the interview screen for
+F4 and F9) keeps its own record of them.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,15 @@ if TYPE_CHECKING:
     from interviewer.agent.state import Event
 
 
+class GradeEntry(Static):
+    """One grade in the transcript, with the turn and grade it shows (so `Transcript.grades` reads them off it)."""
+
+    def __init__(self, content: Text, turn: str, grade: dict[str, Any], classes: str) -> None:
+        super().__init__(content, classes=classes)
+        self.turn = turn
+        self.grade = grade
+
+
 class Transcript(VerticalScroll):
     can_focus = True
 
@@ -21,9 +34,11 @@ class Transcript(VerticalScroll):
         super().__init__(**kwargs)
         self.hide_current_question = hide_current_question
         self._asking: Any = None
-        self.grades: list[dict[str, Any]] = []  # {"turn", "grade", "answers", "question"} in order
-        self._answers: dict[str, list[str]] = {}  # question turn ('q3') -> the answers given to it
-        self._questions: dict[str, str] = {}
+
+    @property
+    def grades(self) -> list[dict[str, Any]]:
+        """The grades on screen, in order, as {"turn", "grade"}: read off the entries that show them."""
+        return [{"turn": entry.turn, "grade": entry.grade} for entry in self.query(GradeEntry)]
 
     def add_events(self, events: list[Event]) -> None:
         for item in events:
@@ -44,39 +59,36 @@ class Transcript(VerticalScroll):
         if self._asking is not None:
             self._asking.display = True
 
-    def _entry(self, label: str, body: str | Text, classes: str) -> Static:
+    @staticmethod
+    def _entry_text(label: str, body: str | Text) -> Text:
         text = Text(label, style="bold") if label else Text()
         if label:
             text.append(" ")
         text.append_text(body if isinstance(body, Text) else Text(body))
-        return Static(text, classes=f"entry {classes}")
+        return text
+
+    def _entry(self, label: str, body: str | Text, classes: str) -> Static:
+        return Static(self._entry_text(label, body), classes=f"entry {classes}")
 
     def _widget_for(self, item: Event) -> Any:
         data = item.data
         if item.type == "question":
-            turn = f"q{data.get('number', '')}"
-            self._questions[turn] = item.text
             title = f"Question {data.get('number', '')}"
             return self._entry(f"{title}:", item.text, "question")
         if item.type == "follow-up":
             by_model = data.get("source") == "model"
             return self._entry("Follow-up (the model's wording):" if by_model else "Follow-up:", item.text, "question")
         if item.type == "answer":
-            turn = str(data.get("turn", ""))
-            self._answers.setdefault(turn.split(".")[0], []).append("" if data.get("skipped") else item.text)
             label = "You (after the time limit):" if data.get("late") else "You:"
             return self._entry(label, item.text, "answer")
         if item.type == "grade":
             turn = str(data.get("turn", ""))
             grade = data.get("grade") or {}
-            main_turn = turn.split(".")[0]
-            self.grades.append({"turn": turn, "grade": grade, "answers": list(self._answers.get(main_turn, [])),
-                                "question": self._questions.get(main_turn, "")})
             label = "Follow-up grade:" if "." in turn else "Grade:"
             body = compact(grade)
             body.append("\n")
             body.append("F4 full feedback · F9 disagree", style="dim")
-            return self._entry(label, body, "grade")
+            return GradeEntry(self._entry_text(label, body), turn, grade, classes="entry grade")
         if item.type == "hint":
             return self._entry(f"Hint ({data.get('note', '')}):", item.text, "hint")
         if item.type == "model-answer":
