@@ -20,7 +20,7 @@ from interviewer.cli.common import (
 from interviewer.errors import InterviewerError
 
 if TYPE_CHECKING:
-    from interviewer.records.history import DisputeRecord, SessionRecord
+    from interviewer.records.sessions import DisputeRecord, SessionRecord
 
 
 def all_sessions() -> list[SessionRecord]:
@@ -191,7 +191,7 @@ def dispute_command(
 
 def print_topic_trends(sessions: list[SessionRecord]) -> None:
     """Per topic, weakest first: the mean, how many questions, and the first and latest scores."""
-    from interviewer.records.history import topic_trends
+    from interviewer.records.sessions import topic_trends
 
     trends = topic_trends(sessions)
     if not trends:

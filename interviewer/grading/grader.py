@@ -57,7 +57,7 @@ from interviewer.grading.guards import (
 from interviewer.grading.model_text import review_model_prose
 from interviewer.grading.model_verdicts import apply_model_verdicts, build_messages, model_output_type
 from interviewer.grading.model_weight import COVERED_CHECK_WEIGHT, lookup_weight, model_key, weights_files
-from interviewer.grading.score import score_answer, score_point, soft_misconception_of
+from interviewer.grading.score import AnswerScore, score_answer, score_point, soft_misconception_of
 from interviewer.grading.verifier import Verifier
 from interviewer.limits import GRADED_ANSWER_CHARS
 from interviewer.llm import ModelBackend, StructuredLLM
@@ -139,20 +139,10 @@ class Grader:
         scored = score_answer(evidence, [p.weight for p in question.key_points], calibration)
         verdicts = [verdict_for(point, result, calibration)
                     for point, result in zip(question.key_points, scored.points, strict=True)]
-        misconceptions = [
-            MisconceptionHit(claim=m.claim, why=m.why, quote=error.sentence, confidence=round(error.confidence, 3),
-                             similarity=round(float(item.similarity[item.spans.index(error.sentence)]), 4))
-            for m, item, error in zip(question.misconceptions, evidence.misconceptions, scored.misconceptions,
-                                      strict=True) if error is not None
-        ]
+        misconceptions = _misconception_hits(question, evidence, scored)
         model_note, model_advice, evidence_only = self._ask_model(question, cleaned, references, verdicts, timings,
                                                                   use_model, calibration)
-        rejected: list[RejectedModelText] = []
-        if model_advice:
-            review = review_model_prose(model_advice, question, [r.text for r in references])
-            if review.problem is not None:
-                rejected.append(RejectedModelText(text=model_advice, reason=review.problem))
-                model_advice = ""
+        model_advice, rejected = _reviewed_advice(model_advice, question, references)
         notes = [note for note in (model_note, verifier_note) if note]
         grade = assemble_grade(
             question, verdicts, cleaned.sentences, flags, citations, timings, calibration,
@@ -378,3 +368,23 @@ class Grader:
             prompt_version=self.template.version, seed=self.seed, calibration_version=calibration.version,
             timings=timings,
         )
+
+
+def _misconception_hits(question: Question, evidence: AnswerEvidence, scored: AnswerScore) -> list[MisconceptionHit]:
+    """The misconceptions the answer states, each with the sentence that states it and how sure the reading is."""
+    return [
+        MisconceptionHit(claim=m.claim, why=m.why, quote=error.sentence, confidence=round(error.confidence, 3),
+                         similarity=round(float(item.similarity[item.spans.index(error.sentence)]), 4))
+        for m, item, error in zip(question.misconceptions, evidence.misconceptions, scored.misconceptions,
+                                  strict=True) if error is not None
+    ]
+
+
+def _reviewed_advice(advice: str, question: Question, references: Sequence[RetrievedChunk]
+                     ) -> tuple[str, list[RejectedModelText]]:
+    """The model's advice if it passes the prose checks; otherwise nothing shown, and the text kept on record."""
+    if advice:
+        review = review_model_prose(advice, question, [r.text for r in references])
+        if review.problem is not None:
+            return "", [RejectedModelText(text=advice, reason=review.problem)]
+    return advice, []

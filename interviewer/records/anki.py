@@ -20,8 +20,8 @@ from pathlib import Path
 from interviewer.errors import InterviewerError
 from interviewer.grading.grade import Grade, KeyPointVerdict
 from interviewer.packs import Pack, Question
-from interviewer.records.history import QuestionAttempts, SessionRecord
 from interviewer.records.report import WEAK_STATUSES, first_sentences, stored_grade, study_sections
+from interviewer.records.sessions import QuestionAttempts, SessionRecord
 
 # Fixed ids: Anki identifies decks and note types by id, so new ids on every export would make new decks.
 DECK_ID = 1_730_418_201

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from interviewer.packs import Pack
-from interviewer.records.history import DisputeRecord
+from interviewer.records.sessions import DisputeRecord
 
 GRADING_CSV_COLUMNS = (
     "question",

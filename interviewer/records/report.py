@@ -31,8 +31,9 @@ from interviewer.errors import InterviewerError, PackError
 from interviewer.grading.grade import Citation, CriterionScore, Grade, KeyPointVerdict
 from interviewer.grading.wording import error_explanations
 from interviewer.packs import Pack, PackCatalog, Question
-from interviewer.records.history import AttemptRecord, History, QuestionAttempts, SessionRecord
+from interviewer.records.history import History
 from interviewer.records.report_view import report_view
+from interviewer.records.sessions import AttemptRecord, QuestionAttempts, SessionRecord
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -105,6 +106,8 @@ class QuestionEntry(BaseModel):
     evidence_only: bool | None = Field(default=None, description="True when no model was used for the grade.")
     criteria: list[CriterionScore] = Field(default_factory=list, description="Per-criterion scores.")
     key_points: list[KeyPointVerdict] = Field(default_factory=list, description="Key points with their status.")
+    reference_only: bool = Field(default=False, description="No authored key points: the reference answer's "
+                                 "sentences stood in for them.")
     advice: list[str] = Field(default_factory=list, description="What to do next, from the grade.")
     errors: list[str] = Field(default_factory=list, description="Each wrong claim: the answer's sentence, what is "
                               "true, and how sure the grader is.")
@@ -249,6 +252,7 @@ def _grade_details(grade: Grade | None) -> dict[str, Any]:
         "evidence_only": grade.evidence_only,
         "criteria": grade.criteria,
         "key_points": grade.key_points,
+        "reference_only": grade.reference_only,
         "advice": grade.advice,
         "errors": error_explanations(grade.model_dump(mode="json")),
         "flags": grade.flags,

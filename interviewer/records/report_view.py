@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from interviewer.grading.wording import key_points_heading
+
 if TYPE_CHECKING:
     from interviewer.records.report import DisputeEntry, FollowUpEntry, QuestionEntry, SessionReport
 
@@ -83,6 +85,7 @@ class QuestionView:
     explanation: str
     criteria: list[CriterionRow]
     key_points: list[KeyPointRow]
+    key_points_heading: str
     errors: list[str]
     advice: list[str]
     reference_answer: str | None
@@ -218,6 +221,7 @@ def _question(number: int, entry: QuestionEntry) -> QuestionView:
                         point.from_follow_up)
             for point in entry.key_points
         ],
+        key_points_heading=key_points_heading({"reference_only": entry.reference_only}),
         errors=entry.errors,
         advice=entry.advice,
         reference_answer=entry.reference_answer,

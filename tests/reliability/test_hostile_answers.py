@@ -22,8 +22,9 @@ from interviewer.agent.state import Action, Turn
 from interviewer.grading import Calibration, Grade, Grader
 from interviewer.llm import CallStats
 from interviewer.plain import PlainInterview, format_grade, printable
-from interviewer.records.history import History, SessionRecord
+from interviewer.records.history import History
 from interviewer.records.report import build_report, render_html, render_markdown
+from interviewer.records.sessions import SessionRecord
 from tests.agent_helpers import genai_core, make_session, plan, shared_retriever
 from tests.fakes import BagOfWordsEmbedder
 

@@ -9,7 +9,8 @@ import pytest
 
 from interviewer.packs import Pack
 from interviewer.records.anki import export_missed_key_points, missed_key_points
-from interviewer.records.history import History, SessionRecord
+from interviewer.records.history import History
+from interviewer.records.sessions import SessionRecord
 from tests.grade_dicts import ATTENTION, LLM, grade_attempt, make_grade, starter_pack
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)

@@ -37,8 +37,8 @@ def test_history_report_and_anki_export_of_a_played_session(tmp_path):
     assert all(attempt["grade"]["key_points"] for attempt in session["attempts"])
 
     # The JSON history is enough to rebuild the report.
-    from interviewer.records.history import SessionRecord
     from interviewer.records.report import build_report, render_json
+    from interviewer.records.sessions import SessionRecord
     from tests.agent_helpers import genai_core
 
     rebuilt = json.loads(render_json(build_report(SessionRecord.model_validate(session), genai_core())))

@@ -15,8 +15,9 @@ import pytest
 from interviewer.evaluation.grading import load_grading_dataset
 from interviewer.packs import Pack
 from interviewer.records.disputes import grading_rows
-from interviewer.records.history import DISPUTE_NOTE_LIMIT, DisputeRecord, History, HistoryError, SessionRecord
+from interviewer.records.history import DISPUTE_NOTE_LIMIT, History, HistoryError
 from interviewer.records.report import SessionReport, build_report, render_html, render_json, render_markdown
+from interviewer.records.sessions import DisputeRecord, SessionRecord
 from tests.grade_dicts import ATTENTION, FIXTURES, LLM, grade_attempt, make_grade, starter_pack
 from tests.unit.test_cli import run
 

@@ -12,8 +12,9 @@ import pytest
 
 from interviewer.grading.wording import error_explanations
 from interviewer.plain import format_grade
-from interviewer.records.history import History, SessionRecord
+from interviewer.records.history import History
 from interviewer.records.report import build_report, render_html, render_json, render_markdown
+from interviewer.records.sessions import SessionRecord
 from tests.grade_dicts import ATTENTION, grade_attempt, make_grade, starter_pack
 
 REVERSAL = "The scaling by sqrt(d_k) makes the softmax sharper on purpose."

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from interviewer.packs import Pack
-from interviewer.records.history import History, SessionRecord
+from interviewer.records.history import History
 from interviewer.records.report import SessionReport, build_report, render_html, render_json, render_markdown
+from interviewer.records.sessions import SessionRecord
 from tests.grade_dicts import ATTENTION, LLM, grade_attempt, make_grade, starter_pack
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
@@ -138,3 +139,18 @@ def test_a_zero_scored_answer_reports_its_guard(tmp_path: Path, pack: Pack) -> N
     assert [w.key_point_id for w in report.weakest_key_points] == [
         "next-token-objective", "autoregressive-loop", "base-vs-chat", "scale"
     ]
+
+
+def test_a_question_without_authored_key_points_is_reported_as_graded_against_its_reference(
+    tmp_path: Path, pack: Pack
+) -> None:
+    history = History(tmp_path / "history.sqlite")
+    session_id = history.start_session("starter", "practice", {}, when=T0)
+    attempt = history.record_answer(session_id, "starter", LLM, "llm-basics", "What is an LLM?", "An answer.",
+                                    when=T0)
+    grade_attempt(history, attempt, make_grade(pack, LLM, {}, 4.0, reference_only=True))
+    (stored,) = history.sessions()
+    report = build_report(stored, pack)
+    heading = "The reference answer, sentence by sentence (this question has no authored key points)"
+    assert f"{heading}:" in render_markdown(report)
+    assert heading in render_html(report)
