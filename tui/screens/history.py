@@ -20,7 +20,7 @@ from tui.report_export import export_session_report
 from tui.widgets.grade_text import score_style
 
 if TYPE_CHECKING:
-    from interviewer.records.history import SessionRecord
+    from interviewer.records.sessions import SessionRecord
 
 SHORT_SESSION = 3  # "practise anyway" when nothing is due
 MOST_DUE = 10
@@ -74,7 +74,7 @@ class HistoryScreen(Screen[None]):
         self.app.call_from_thread(self._show, sessions, missed, due)
 
     def _show(self, sessions: list[SessionRecord], missed: list[tuple[str, int]], due: dict[str, int]) -> None:
-        from interviewer.records.history import topic_trends
+        from interviewer.records.sessions import topic_trends
 
         table = self.query_one("#sessions", DataTable)
         table.clear()
