@@ -68,6 +68,9 @@ def open_tui(settings: Settings, **options: object) -> None:
     full_screen(settings, **options)
 
 
+StoreDirOption = Annotated[
+    Path | None, typer.Option("--store", help="Store folder (default: from settings).")
+]
 StoreUrlOption = Annotated[
     str | None, typer.Option("--store-url", help="A shared Chroma server, http://HOST:PORT (default: from settings).")
 ]

@@ -10,6 +10,7 @@ import typer
 
 from interviewer.cli.common import (
     FusionOption,
+    StoreDirOption,
     StoreUrlOption,
     err,
     eval_app,
@@ -28,9 +29,7 @@ def eval_retrieval_command(
     dataset: Annotated[Path | None, typer.Option("--dataset", help="query<TAB>pattern file.")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Cut-off for recall@k.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    store_dir: Annotated[
-        Path | None, typer.Option("--store", help="Store folder (default: from settings).")
-    ] = None,
+    store_dir: StoreDirOption = None,
     fusion: FusionOption = "zscore",
     store_url: StoreUrlOption = None,
 ) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from interviewer.cli.common import (
     FusionOption,
+    StoreDirOption,
     StoreUrlOption,
     app,
     err,
@@ -34,9 +35,7 @@ def ingest_command(
         bool, typer.Option("--only", help="Ingest only PATHS, not the built-in documents.")
     ] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the store and build it again.")] = False,
-    store_dir: Annotated[
-        Path | None, typer.Option("--store", help="Store folder (default: from settings).")
-    ] = None,
+    store_dir: StoreDirOption = None,
     store_url: StoreUrlOption = None,
 ) -> None:
     """Build or refresh the knowledge store (unchanged files are skipped)."""
@@ -86,9 +85,7 @@ def search_command(
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many chunks to show.")] = 5,
     topic: Annotated[list[str] | None, typer.Option("--topic", help="Only this topic (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: a list of results.")] = False,
-    store_dir: Annotated[
-        Path | None, typer.Option("--store", help="Store folder (default: from settings).")
-    ] = None,
+    store_dir: StoreDirOption = None,
     fusion: FusionOption = "zscore",
     store_url: StoreUrlOption = None,
 ) -> None:

@@ -40,29 +40,37 @@ class GradingCase:
     human_score: float
 
 
-def load_grading_dataset(path: Path, skipped: list[SkippedRow] | None = None) -> list[GradingCase]:
-    """The gradable rows of a dataset; each row that cannot be graded is appended to `skipped` with its line."""
+def read_csv_rows(path: Path, required: Sequence[str]) -> list[tuple[int, dict[str, str | None]]]:
+    """Each row of a CSV with the line it starts on (a quoted answer may span several lines), a short row's
+    missing fields as None; a file that cannot be read, or lacks a `required` column, is a DatasetError."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             columns = reader.fieldnames or []
-            # Each row with the line it starts on: a quoted answer may span several lines.
             numbered, start = [], reader.line_num + 1
             for row in reader:
-                numbered.append((start, row))
+                # Fields past the header (DictReader's None key) belong to no column.
+                numbered.append((start, {key: value for key, value in row.items() if key is not None}))
                 start = reader.line_num + 1
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
-    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    missing = [column for column in required if column not in columns]
     if missing:
-        raise DatasetError(f"{path} lacks the column(s) {', '.join(missing)}; needs {', '.join(REQUIRED_COLUMNS)}")
+        raise DatasetError(f"{path} lacks the column(s) {', '.join(missing)}; needs {', '.join(required)}")
+    return numbered
+
+
+def load_grading_dataset(path: Path, skipped: list[SkippedRow] | None = None) -> list[GradingCase]:
+    """The gradable rows of a dataset; each row that cannot be graded is appended to `skipped` with its line."""
+    numbered = read_csv_rows(path, REQUIRED_COLUMNS)
     cases = []
     problems: list[SkippedRow] = []
-    for number, row in numbered:
-        problem = _row_problem(row)
+    for number, fields in numbered:
+        problem = _row_problem(fields)
         if problem is not None:
             problems.append(SkippedRow(number, problem))
             continue
+        row = {key: value or "" for key, value in fields.items()}
         given = [p.strip() for p in (row.get("key_points") or "").split(";") if p.strip()]
         # Given key points are authored, even one (a disputed follow-up asked about a single key point).
         authored = bool(given)

@@ -6,7 +6,6 @@ caught (a contradicted key point or a stated misconception). The CSV has the col
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from interviewer.errors import DatasetError
+from interviewer.evaluation.datasets import read_csv_rows
 from interviewer.evaluation.precomputed import case_texts, with_vectors_up_front
 from interviewer.grading import Grader
 from interviewer.packs import Question
@@ -65,24 +65,14 @@ class PairsReport:
 
 def load_answer_pairs(path: Path, questions: dict[str, Question]) -> list[AnswerPair]:
     """Pairs of answers to one pack question: a right one and one that reverses it (CSV, PAIR_COLUMNS)."""
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            columns = reader.fieldnames or []
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"cannot read {path}: {exc}") from exc
-    missing = [column for column in PAIR_COLUMNS if column not in columns]
-    if missing:
-        raise DatasetError(f"{path} lacks the column(s) {', '.join(missing)}; needs {', '.join(PAIR_COLUMNS)}")
     pairs = []
-    for number, row in enumerate(rows, start=2):
+    for number, row in read_csv_rows(path, PAIR_COLUMNS):
         question = questions.get((row["question_id"] or "").strip())
         if question is None:
             raise DatasetError(f"{path}:{number}: no question '{row['question_id']}' in the pack")
         if not (row["right_answer"] or "").strip() or not (row["contradicting_answer"] or "").strip():
             raise DatasetError(f"{path}:{number}: both answers are needed")
-        pairs.append(AnswerPair(number, question, row["right_answer"], row["contradicting_answer"],
+        pairs.append(AnswerPair(number, question, row["right_answer"] or "", row["contradicting_answer"] or "",
                                 row["what_is_reversed"] or ""))
     if not pairs:
         raise DatasetError(f"{path} holds no pairs")
