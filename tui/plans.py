@@ -16,10 +16,12 @@ DEFAULT_DIFFICULTY = 2
 DEFAULT_MODE = "practice"
 
 
-def session_plan(pack: str, *, max_follow_ups: int, topics: list[str] | None = None,
+def session_plan(pack: str, *, max_follow_ups: object, topics: list[str] | None = None,
                  questions: int = DEFAULT_QUESTIONS, difficulty: object = DEFAULT_DIFFICULTY,
                  mode: object = DEFAULT_MODE, time_limit_s: int | None = None) -> SessionPlan:
-    """The plan for these choices; a choice out of range raises ValueError saying which, in a user's words."""
+    """The plan for these choices; a choice out of range raises ValueError saying which, in a user's words.
+
+    The choices a form's selects hold are typed `object`: the plan's own validation is what checks them."""
     from pydantic import ValidationError
 
     from interviewer.agent.planning import SessionPlan

@@ -18,10 +18,10 @@ from interviewer.grading import Calibration, Grader
 from tests.fakes import BagOfWordsEmbedder
 from tests.tui.conftest import build_app, pilot_test
 from tests.tui.test_flows import ready, screen_text, wait_for
-from tui.screens.dialogs import ConfirmScreen, PromptScreen
+from tui.screens.dialogs import PromptScreen
 from tui.screens.home import HomeScreen
 from tui.screens.pack_detail import PackScreen
-from tui.screens.packs import PacksScreen
+from tui.screens.packs import ImportSummaryScreen, PacksScreen
 
 IMPORTS = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 
@@ -207,6 +207,23 @@ async def test_escape_stops_a_running_check_and_leaving_cancels_it(
 
 
 @pilot_test
+async def test_a_check_that_crashes_says_so_and_can_run_again(
+        data_dir: Path, mini_pack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_grader(settings: Any) -> Any:
+        raise RuntimeError("the embedding model file is damaged")
+
+    monkeypatch.setattr("tui.screens.pack_detail.check_grader", broken_grader)
+    app = build_app(data_dir)
+    async with app.run_test(size=(110, 36)) as pilot:
+        screen = await open_pack(pilot, "mini")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "Check failed" in text_of(screen, "#check-status"))
+        assert "the embedding model file is damaged" in text_of(screen, "#check-status")
+        assert not screen.query_one("#check-progress").display
+        assert not screen.query_one("#check-pack").disabled
+
+
+@pilot_test
 async def test_import_a_file_by_path_shows_the_summary_and_lists_the_pack(data_dir: Path) -> None:
     app = build_app(data_dir)
     async with app.run_test(size=(110, 40)) as pilot:
@@ -215,15 +232,15 @@ async def test_import_a_file_by_path_shows_the_summary_and_lists_the_pack(data_d
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
         app.screen.query_one("#value", Input).value = str(IMPORTS / "questions.csv")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), seconds=30)
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportSummaryScreen), seconds=30)
         summary = screen_text(app.screen)
         assert "Imported the pack 'questions'" in summary
-        assert "Imported 6 questions from questions.csv (csv) into the pack 'questions'." in summary
+        assert "Imported 5 questions from questions.csv (csv) into the pack 'questions'." in summary
         assert "Skipped" in summary
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, PacksScreen))
         listed = {row[0]: row for row in cells(screen.query_one("#pack-table", DataTable))}
-        assert listed["questions"][3] == "6" and listed["questions"][5] == "yours"
+        assert listed["questions"][3] == "5" and listed["questions"][5] == "yours"
         assert "questions:" in text_of(screen, "#pack-topics")
 
         # New pack (the footer's key) takes a path too, and the summary's "Open it" opens the pack.
@@ -231,8 +248,8 @@ async def test_import_a_file_by_path_shows_the_summary_and_lists_the_pack(data_d
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
         app.screen.query_one("#value", Input).value = str(IMPORTS / "qa.md")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), seconds=30)
-        await pilot.click("#yes")
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportSummaryScreen), seconds=30)
+        await pilot.click("#open-imported")
         await wait_for(pilot, lambda: isinstance(app.screen, PackScreen))
         assert text_of(app.screen, "#pack-heading").startswith("qa ")
 
@@ -260,6 +277,7 @@ async def test_start_a_session_on_the_open_pack(data_dir: Path) -> None:
         await pilot.press("s")
         interview = await ready(pilot)
         assert interview.turn is not None and interview.turn.of == 5, "Home's default of 5 questions"
-        print(text_of(interview, "#turn-header"))
+        header = text_of(interview, "#turn-header")
+        assert header.startswith("1 of 5") and "difficulty 2" in header and "practice" in header
         question = interview.turn.question_id
         assert question in {q["id"] for q in app.backend.catalog().get("genai-core").pack.question_rows()}

@@ -158,3 +158,26 @@ def test_help(snap_compare: Any, fixed_data_dir: Path) -> None:
         await quiet(pilot)
 
     assert snap_compare(app_for(fixed_data_dir), terminal_size=(110, 34), run_before=run_before)
+
+
+def test_pack_after_a_check(snap_compare: Any, fixed_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from interviewer.grading import Calibration, Grader
+    from tests.fakes import BagOfWordsEmbedder
+    from tests.tui.test_packs import MINI_PACK, open_pack
+    from tui.screens.pack_detail import PackScreen
+
+    packs = fixed_data_dir / "packs"
+    packs.mkdir(parents=True)
+    (packs / "mini.yaml").write_text(MINI_PACK, encoding="utf-8")
+    grader = Grader(embedder=BagOfWordsEmbedder(), retriever=None, calibration=Calibration(version="test"))
+    monkeypatch.setattr("tui.screens.pack_detail.check_grader", lambda settings: grader)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        screen = await open_pack(pilot, "mini")
+        assert isinstance(screen, PackScreen)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: not screen.checking and "questions pass" in str(
+            screen.query_one("#check-status").content))
+        await quiet(pilot)
+
+    assert snap_compare(app_for(fixed_data_dir), terminal_size=(100, 34), run_before=run_before)
