@@ -16,11 +16,11 @@ import numpy as np
 from interviewer.errors import ModelError
 from interviewer.grading.contradiction import about_other_role, find_contradiction
 from interviewer.grading.reference_match import ReferenceMatch, match_reference
-from interviewer.grading.verifier import Verifier
+from interviewer.grading.verifier import CONTRADICT, SUPPORT, Verifier
 from interviewer.packs import KeyPoint, Question
 from interviewer.resources import builtin_docs_dir
 from interviewer.retrieval.embeddings import Embedder, bundled_model_path
-from interviewer.text import content_words, tokenize
+from interviewer.text import content_words, split_sentences, tokenize
 
 # Without a verifier, a misconception is stated when a sentence is this close to the wrong claim (MiniLM cosine)
 # and closer to it than to any key point.
@@ -70,6 +70,9 @@ class StatementEvidence:
     # symmetric and a sentence stating only part of a statement is not, so a reversal must read as one both ways.
     backward: np.ndarray | None = None
     rule_reversal: tuple[str, str] | None = None  # (sentence, how) found by the rules, when they were asked
+    # The verifier's reading of the question's own reference answer against this statement: how strongly it
+    # reads known-right text as reversing a key point, or as stating a misconception (see reference_baselines).
+    baseline: float = 0.0
 
     def judged_single_sentences(self, sentence_count: int) -> list[tuple[int, int]]:
         """(row in probabilities, span index) of the judged spans that are one sentence, not a pair."""
@@ -87,6 +90,26 @@ class AnswerEvidence:
     reference: ReferenceMatch | None = None  # for a question with no authored key points
     verifier_id: str | None = None
     verifier_ms: float = 0.0
+
+
+def both_ways(item: StatementEvidence, label: int) -> np.ndarray:
+    """The verifier's probability of `label` per judged span, the lower of its two readings where it read the
+    pair both ways (collect_evidence asks again, texts swapped, for every reading that could count)."""
+    assert item.probabilities is not None
+    forward = item.probabilities[:, label]
+    if item.backward is None:
+        return forward
+    backward = item.backward[:, label]
+    return np.where(np.isnan(backward), forward, np.minimum(forward, backward))
+
+
+def beyond_baseline(readings: np.ndarray, baseline: float) -> np.ndarray:
+    """How far readings exceed what the verifier reads in known-right text, rescaled to [0, 1]: a statement it
+    reads the reference itself as reversing (0.93) needs a reading above that before an answer's counts. A
+    baseline under BACKWARD_CHECK_FROM, a reading that could not count as an error anyway, changes nothing."""
+    if baseline < BACKWARD_CHECK_FROM:
+        return readings
+    return np.clip((readings - baseline) / max(1e-6, 1.0 - baseline), 0.0, 1.0)
 
 
 def answer_spans(sentences: Sequence[str]) -> list[str]:
@@ -108,12 +131,15 @@ def collect_evidence(
     rules: bool = True,
     with_misconceptions: bool = True,
     reference_only: bool = False,
+    baseline: bool = True,
 ) -> AnswerEvidence:
     """The one evidence path, for interviews, `grade`, evaluation and calibration alike.
 
     `rules` adds the hand-written reversal rules (grading/contradiction.py) to each key point's closest spans:
-    without a verifier they are the only reversal check. A reference-only question's key points are pieces of
-    its reference answer; the rules read claims, not pieces, so they are left out there.
+    without a verifier they are the only reversal check. With a verifier, each statement also carries the
+    verifier's reading of the question's own reference answer (`baseline`; see reference_baselines). A
+    reference-only question's key points are pieces of its reference answer; the rules read claims, not pieces,
+    so they are left out there.
     """
     points = list(question.key_points if key_points is None else key_points)
     claims = [m.claim for m in question.misconceptions] if with_misconceptions else []
@@ -143,6 +169,10 @@ def collect_evidence(
             item.probabilities = probabilities[offset : offset + len(item.judged)]
             offset += len(item.judged)
         _read_backwards(items[: len(points)], items[len(points) :], verifier)
+        if baseline:
+            for item, reading in zip(items, reference_baselines(question, points, claims, embedder, verifier),
+                                     strict=True):
+                item.baseline = reading
         verifier_ms = (time.perf_counter() - started) * 1000
     point_items, claim_items = items[: len(points)], items[len(points) :]
     if rules and not reference_only:
@@ -159,6 +189,27 @@ def collect_evidence(
         if reference_only else None
     return AnswerEvidence(sentences, point_items, claim_items, closest, reference,
                           getattr(verifier, "model_id", None) if verifier is not None else None, verifier_ms)
+
+
+def reference_baselines(question: Question, points: Sequence[KeyPoint], claims: Sequence[str], embedder: Embedder,
+                        verifier: Verifier) -> list[float]:
+    """Per statement, what the verifier reads in the question's reference answer, which is right by definition:
+    its strongest reading of a reversal of each key point and of a statement of each misconception, both ways,
+    sentence by sentence. Measured on the built-in pack, the verifier reads a quarter of the reference answers as
+    reversing one of their own key points; a reading an answer shares with the reference is no evidence of an
+    error. The verifier's cache makes this cost one read per question, not per answer."""
+    sentences = split_sentences(question.reference_answer)
+    if not sentences:
+        return [0.0] * (len(points) + len(claims))
+    known = collect_evidence(question, sentences, embedder, verifier, key_points=points, rules=False,
+                             with_misconceptions=bool(claims), baseline=False)
+    readings = []
+    for label, group in ((CONTRADICT, known.key_points), (SUPPORT, known.misconceptions)):
+        for item in group:
+            singles = [row for row, _ in item.judged_single_sentences(len(sentences))]
+            values = both_ways(item, label)[singles] if item.probabilities is not None and singles else np.zeros(0)
+            readings.append(float(values.max(initial=0.0)))
+    return readings
 
 
 def _read_backwards(points: Sequence[StatementEvidence], claims: Sequence[StatementEvidence],

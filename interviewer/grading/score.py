@@ -6,7 +6,8 @@ ships.
 - Coverage of a key point: the coverage curve of its best span's cosine and word overlap, blended with the
   verifier's support probability (`support_weight`, fitted).
 - A contradiction: a sentence the verifier reads as contradicting the key point with confidence of at least
-  `contradict_at` (and more than it reads it as support); without a verifier, the reversal rules. The point's
+  `contradict_at` (and more than it reads it as support), confidence measured beyond what it reads in the
+  question's own reference answer (evidence.reference_baselines); without a verifier, the reversal rules. The point's
   coverage is scaled by (1 - confidence).
 - A misconception: a sentence the verifier reads as supporting the wrong claim, from `misconception_at`; without
   a verifier, cosine closeness to the claim and the rules.
@@ -24,7 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from interviewer.grading.calibration import Calibration
-from interviewer.grading.evidence import AnswerEvidence, StatementEvidence, rule_states_misconception
+from interviewer.grading.evidence import (
+    AnswerEvidence,
+    StatementEvidence,
+    beyond_baseline,
+    both_ways,
+    rule_states_misconception,
+)
 from interviewer.grading.reference_match import ReferenceMatch
 from interviewer.grading.verifier import CONTRADICT, SUPPORT
 
@@ -42,17 +49,6 @@ def cosine_coverage(
 def curve(calibration: Calibration) -> dict[str, float]:
     return {"slope": calibration.slope, "threshold": calibration.threshold,
             "overlap_weight": calibration.overlap_weight}
-
-
-def both_ways(item: StatementEvidence, label: int) -> np.ndarray:
-    """The verifier's probability of `label` per judged span, the lower of its two readings where it read the
-    pair both ways (grading/evidence.py asks again, texts swapped, for every reading that could count)."""
-    assert item.probabilities is not None
-    forward = item.probabilities[:, label]
-    if item.backward is None:
-        return forward
-    backward = item.backward[:, label]
-    return np.where(np.isnan(backward), forward, np.minimum(forward, backward))
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,8 @@ def score_point(item: StatementEvidence, calibration: Calibration, sentence_coun
     contradiction: Error | None = None
     soft = 0.0
     if item.probabilities is not None:
-        supports, contradicts = item.probabilities[:, SUPPORT], both_ways(item, CONTRADICT)
+        supports = item.probabilities[:, SUPPORT]
+        contradicts = beyond_baseline(both_ways(item, CONTRADICT), item.baseline)
         top = int(np.argmax(supports))
         support = float(supports[top])
         coverage = (1 - calibration.support_weight) * coverage + calibration.support_weight * support
@@ -110,7 +107,7 @@ def misconception_probability(item: StatementEvidence) -> float:
     """The verifier's highest reading, both ways, that a sentence states a misconception's claim (0 without)."""
     if not item.spans or item.probabilities is None:
         return 0.0
-    return float(both_ways(item, SUPPORT).max())
+    return float(beyond_baseline(both_ways(item, SUPPORT), item.baseline).max())
 
 
 def stated_misconception(
@@ -120,7 +117,7 @@ def stated_misconception(
     if not item.spans:
         return None
     if item.probabilities is not None:
-        supports = both_ways(item, SUPPORT)
+        supports = beyond_baseline(both_ways(item, SUPPORT), item.baseline)
         row = int(np.argmax(supports))
         if supports[row] < calibration.misconception_at:
             return None

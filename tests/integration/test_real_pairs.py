@@ -33,7 +33,9 @@ def test_the_verifier_scores_contradicting_answers_below_right_ones() -> None:
     result = run_cli("eval", "pairs", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    # Measured with verifier 2026-12-04-82a720cd: right 2.29, contradicting 0.96, 28% 2 points apart, 68% caught.
-    assert report["mean_contradicting"] <= 1.2
+    # Measured with verifier 2026-12-04-82a720cd and readings taken beyond the reference answer's own (fit-814rows):
+    # right 1.96, contradicting 0.72, 26% 2 points apart, 54% caught (68% before the reference baseline, which
+    # also stopped the verifier marking 44 of the built-in pack's own reference answers wrong).
+    assert report["mean_contradicting"] <= 1.0
     assert report["mean_right"] - report["mean_contradicting"] >= 1.0
-    assert report["share_caught"] >= 0.6
+    assert report["share_caught"] >= 0.5

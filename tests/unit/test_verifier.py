@@ -261,3 +261,29 @@ def test_an_injected_reference_only_answer_never_beats_its_clean_twin(tmp_path) 
         clean, injected = grader.grade(question, answer), grader.grade(question, answer + INJECTION)
         assert injected.overall <= clean.overall
         assert injected.flags
+
+
+def test_a_reading_the_reference_answer_itself_gets_is_no_evidence_of_an_error(question) -> None:  # type: ignore[no-untyped-def]
+    """When the verifier reads the question's own reference answer as reversing a key point, the same reading of
+    an answer says nothing about the answer: only a reading beyond the reference's counts."""
+    from interviewer.text import split_sentences
+
+    first = question.key_points[0]
+    answer = REVERSED + " " + GOOD.split(". ", 1)[1]
+    scripted = {(first.statement, REVERSED): (0.02, 0.95, 0.03)}
+    plain = grader_with(FakeVerifier(scripted)).grade(question, answer)
+    assert plain.key_points[0].status == "contradicted"
+
+    confused = dict(scripted)
+    for sentence in split_sentences(question.reference_answer):  # the verifier misreads the reference too
+        confused[(first.statement, sentence)] = (0.03, 0.95, 0.02)
+    baselined = grader_with(FakeVerifier(confused)).grade(question, answer)
+    assert baselined.key_points[0].status != "contradicted"
+    assert baselined.overall > plain.overall
+
+    half_sure = dict(scripted)
+    for sentence in split_sentences(question.reference_answer):
+        half_sure[(first.statement, sentence)] = (0.5, 0.4, 0.1)
+    beyond = grader_with(FakeVerifier(half_sure)).grade(question, answer)
+    assert beyond.key_points[0].status == "contradicted"  # (0.95 - 0.4) / 0.6 = 0.92: still sure
+    assert beyond.key_points[0].contradiction_confidence == pytest.approx((0.95 - 0.4) / 0.6, abs=1e-3)
