@@ -3,7 +3,7 @@
 Pure functions over the pack, the session so far and the candidate's history, so the interview graph stays a
 thin shell around them and every rule is testable on its own:
 - no question repeats within a session;
-- questions due for review (SM-2, see history.py) come first, most overdue first;
+- questions due for review (SM-2, see records/history.py) come first, most overdue first;
 - then topics the candidate has never been asked about, then questions never asked, then the rest;
 - otherwise the topics with the fewest questions so far go next, so a session covers its topics evenly;
 - difficulty moves up after a strong answer (4/5 or better) and down after a weak one (under 2.5/5), and the

@@ -1,7 +1,7 @@
 """Disputed grades as grading data: the candidate's fair scores in the CSV `interviewer eval grading` reads.
 
 A dispute (`History.record_dispute`) says "this answer deserved that score". Written as a row of the grading
-dataset (question, reference_answer, student_answer, score, key_points; see eval_grading.py), it joins the
+dataset (question, reference_answer, student_answer, score, key_points; see evaluation/datasets.py), it joins the
 hand-scored answers the calibration is fitted on, so the grader can be refitted with `--fit-calibration`. The
 question text, reference answer and key points come from the pack as installed now, since the history keeps only
 what the candidate was asked; a dispute whose pack or question is gone cannot be written and is skipped with the

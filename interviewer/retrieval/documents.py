@@ -65,7 +65,7 @@ class Document:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A window of a section: what gets embedded. Retrieval returns whole sections (see retrieval.py)."""
+    """A window of a section: what gets embedded. Retrieval returns whole sections (see search.py)."""
 
     text: str
     section_text: str  # the whole section the window belongs to

@@ -1,0 +1,1 @@
+"""The screens of the terminal UI: home, interview, feedback, summary, history, packs and a pack, help, dialogs."""
