@@ -161,14 +161,8 @@ def collect_evidence(
         items.append(StatementEvidence(statement, spans, similarity, overlap, judged))
     verifier_ms = 0.0
     if verifier is not None:
-        pairs = [(item.statement, item.spans[i]) for item in items for i in item.judged]
         started = time.perf_counter()
-        probabilities = verifier.judge(pairs)
-        offset = 0
-        for item in items:
-            item.probabilities = probabilities[offset : offset + len(item.judged)]
-            offset += len(item.judged)
-        _read_backwards(items[: len(points)], items[len(points) :], verifier)
+        _read_with_verifier(items, len(points), verifier)
         if baseline:
             for item, reading in zip(items, reference_baselines(question, points, claims, embedder, verifier),
                                      strict=True):
@@ -176,19 +170,34 @@ def collect_evidence(
         verifier_ms = (time.perf_counter() - started) * 1000
     point_items, claim_items = items[: len(points)], items[len(points) :]
     if rules and not reference_only:
-        for item in point_items:
-            for span in item.judged:
-                if span < len(sentences):
-                    found = find_contradiction(item.statement, sentences[span])
-                    if found is not None:
-                        item.rule_reversal = (sentences[span], found.describe())
-                        break
+        _apply_rules(point_items, sentences)
     closest = (similarities[: len(points), : len(sentences)].max(axis=0) if points
                else np.zeros(len(sentences)))
     reference = match_reference(question.question, question.reference_answer, sentences, embedder) \
         if reference_only else None
     return AnswerEvidence(sentences, point_items, claim_items, closest, reference,
                           getattr(verifier, "model_id", None) if verifier is not None else None, verifier_ms)
+
+
+def _read_with_verifier(items: Sequence[StatementEvidence], point_count: int, verifier: Verifier) -> None:
+    """The verifier's readings of each statement's judged spans, and the backward readings of possible errors."""
+    probabilities = verifier.judge([(item.statement, item.spans[i]) for item in items for i in item.judged])
+    offset = 0
+    for item in items:
+        item.probabilities = probabilities[offset : offset + len(item.judged)]
+        offset += len(item.judged)
+    _read_backwards(items[:point_count], items[point_count:], verifier)
+
+
+def _apply_rules(point_items: Sequence[StatementEvidence], sentences: Sequence[str]) -> None:
+    """The hand-written reversal rules on each key point's closest single sentences; the first reversal found."""
+    for item in point_items:
+        for span in item.judged:
+            if span < len(sentences):
+                found = find_contradiction(item.statement, sentences[span])
+                if found is not None:
+                    item.rule_reversal = (sentences[span], found.describe())
+                    break
 
 
 def reference_baselines(question: Question, points: Sequence[KeyPoint], claims: Sequence[str], embedder: Embedder,

@@ -46,7 +46,8 @@ they were not read lately.
 
 
 def scaffold_pack(name: str) -> str:
-    """A small valid pack to start from (`interviewer packs new NAME`); it cites `scaffold_notes`'s document."""
+    """A small valid pack to start from (`interviewer packs new NAME`); it cites `scaffold_notes`'s document.
+    (Long only because the example is one piece of text, kept whole so it reads as the file it writes.)"""
     _checked(name)
     notes = notes_file_name(name)
     return f"""\

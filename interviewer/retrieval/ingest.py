@@ -115,6 +115,21 @@ def _embed(
     return vectors, len(texts) - len(missing)
 
 
+def _remove_deleted(store: KnowledgeStore, stored: Mapping[str, str], present: set[str], roots: Sequence[Path],
+                    *, shared: bool) -> int:
+    """Drop the stored files that no longer exist; on a shared server, only those under the folders given."""
+    folders = [root.resolve() for root in roots]
+    removed = 0
+    for stored_path in stored:
+        if stored_path in present or Path(stored_path).exists():
+            continue
+        if shared and not any(Path(stored_path).is_relative_to(folder) for folder in folders):
+            continue  # a teammate's file on the shared server
+        store.remove_file(stored_path)
+        removed += 1
+    return removed
+
+
 def ingest(
     roots: Sequence[Path],
     store_path: Path,
@@ -164,14 +179,7 @@ def ingest(
     store.add_chunks(new_chunks, vectors)
     report.chunks_embedded = len(new_chunks)
 
-    folders = [root.resolve() for root in roots]
-    for stored_path in stored_hashes:
-        if stored_path in present or Path(stored_path).exists():
-            continue
-        if store_url and not any(Path(stored_path).is_relative_to(folder) for folder in folders):
-            continue  # a teammate's file on the shared server
-        store.remove_file(stored_path)
-        report.removed += 1
+    report.removed = _remove_deleted(store, stored_hashes, present, roots, shared=store_url is not None)
 
     if changed or report.removed or note or not store.lexical_statistics()[0] or not store.has_lexical_index():
         store.update_lexical_index(tokenize)
