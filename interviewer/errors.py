@@ -32,6 +32,12 @@ class PackError(InterviewerError):
     title = "Question pack problem"
 
 
+class PackImportError(PackError):
+    """A file that cannot be turned into a pack: the message is one line saying what and what to do."""
+
+    title = "Cannot import questions"
+
+
 class StoreError(InterviewerError):
     """The knowledge store is missing, was built with another embedding model, or cannot be read."""
 

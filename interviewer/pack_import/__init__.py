@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from interviewer.pack_import.cards import PackImportError, ReadResult, Skip, decode_text, slugify, title_from_stem
+from interviewer.errors import PackImportError
+from interviewer.pack_import.cards import ReadResult, Skip, decode_text, slugify, title_from_stem
 from interviewer.pack_import.summary import (
     ImportSummary,
     SkippedRow,

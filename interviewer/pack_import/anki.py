@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from interviewer.pack_import.cards import Card, PackImportError, ReadResult, Skip, excerpt, html_to_text, role_of
+from interviewer.errors import PackImportError
+from interviewer.pack_import.cards import Card, ReadResult, Skip, excerpt, html_to_text, role_of
 
 # The collection is read from a copy on disk; a package whose collection claims more than this is refused before
 # unpacking (a 2,000-note deck's collection is about 2 MB).

@@ -1,4 +1,4 @@
-"""What every reader shares: the imported card, the skipped-row note, the import error, and the text helpers.
+"""What every reader shares: the imported card, the skipped-row note, and the text helpers.
 
 A reader (tabular, markdown, anki) turns a file into `Card`s and `Skip`s and nothing else; building and writing the
 pack (writer.py) never looks at the source format. The helpers here are the ones two readers need: decoding a text
@@ -14,18 +14,12 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from interviewer.errors import PackError
+from interviewer.errors import PackImportError
 
-# Pack rules the readers check early, so a skipped row is reported with its line (interviewer/packs.py holds the
+# Pack rules the readers check early, so a skipped row is reported with its line (interviewer/packs/schema.py holds the
 # same limits on the fields).
 MIN_TEXT = 8
 DEFAULT_DIFFICULTY = 2
-
-
-class PackImportError(PackError):
-    """A file that cannot be turned into a pack: the message is one line saying what and what to do."""
-
-    title = "Cannot import questions"
 
 
 @dataclass

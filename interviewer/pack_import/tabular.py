@@ -14,10 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from interviewer.errors import PackImportError
 from interviewer.pack_import.cards import (
     ROLE_NAMES,
     Card,
-    PackImportError,
     ReadResult,
     Skip,
     excerpt,

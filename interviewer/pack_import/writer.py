@@ -20,10 +20,10 @@ from pathlib import Path
 
 import yaml
 
+from interviewer.errors import PackImportError
 from interviewer.pack_import.cards import (
     DEFAULT_DIFFICULTY,
     MIN_TEXT,
-    PackImportError,
     ReadResult,
     Skip,
     clean,

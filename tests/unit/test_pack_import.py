@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from interviewer.cli import app
-from interviewer.errors import InterviewerError
-from interviewer.pack_import import MAX_TEXT_BYTES, ImportSummary, PackImportError, import_file, summary_lines
+from interviewer.errors import InterviewerError, PackImportError
+from interviewer.pack_import import MAX_TEXT_BYTES, ImportSummary, import_file, summary_lines
 from interviewer.packs import Pack, Question, load_pack
 from interviewer.retrieval.documents import load_document, section_text, section_titles
 from tests.conftest import FIXTURES, run_cli
