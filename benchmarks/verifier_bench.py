@@ -2,9 +2,10 @@
 
 Usage: python benchmarks/verifier_bench.py [--answers N]
 Grades N answers of the independent development set (strong, wrong and partial answers to built-in questions)
-with the bundled embedder and the shipped verifier, no model and no store, and prints p50/p95 of the verifier's
-time per grade (both readings included) and of the whole grade, then the first grade of a new
-process after `Grader.prepare` loaded the models while the question was read. Names the CPU.
+with the bundled embedder and the shipped verifier, no model and no store, each after `Grader.prepare` read its
+question ahead as an interview does, and prints p50/p95 of the verifier's time per grade (both readings
+included) and of the whole grade, then the first grade of a new process after `Grader.prepare` loaded the models
+while the question was read. Names the CPU.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ def measure(answers: int) -> dict[str, float]:
     cases = cases[:answers]
     verifier = default_verifier()
     grader = Grader(embedder=default_embedder(), llm=None, verifier=verifier)
-    grader.prepare(cases[0].question)
     verifier_ms, total_ms = [], []
     for case in cases:
+        grader.prepare(case.question)  # as an interview does while the question is on screen
         started = time.perf_counter()
         grade = grader.grade(case.question, case.answer, use_model=False)
         total_ms.append((time.perf_counter() - started) * 1000)

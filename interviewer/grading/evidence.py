@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -200,13 +201,31 @@ def _apply_rules(point_items: Sequence[StatementEvidence], sentences: Sequence[s
                     break
 
 
+# Per verifier (the same scripted texts read differently by another verifier), per question: its baselines.
+_BASELINES: WeakKeyDictionary[Verifier, dict[tuple[object, ...], list[float]]] = WeakKeyDictionary()
+_BASELINES_KEPT = 4096
+
+
 def reference_baselines(question: Question, points: Sequence[KeyPoint], claims: Sequence[str], embedder: Embedder,
                         verifier: Verifier) -> list[float]:
     """Per statement, what the verifier reads in the question's reference answer, which is right by definition:
     its strongest reading of a reversal of each key point and of a statement of each misconception, both ways,
     sentence by sentence. Measured on the built-in pack, the verifier reads a quarter of the reference answers as
     reversing one of their own key points; a reading an answer shares with the reference is no evidence of an
-    error. The verifier's cache makes this cost one read per question, not per answer."""
+    error. Kept per verifier and question, so it is read once per question (Grader.prepare reads it while the
+    question is on screen), not once per answer."""
+    known_for = _BASELINES.setdefault(verifier, {})
+    key = (question.id, question.reference_answer, tuple(p.statement for p in points), tuple(claims),
+           getattr(embedder, "model_id", ""))
+    if key not in known_for:
+        if len(known_for) >= _BASELINES_KEPT:
+            known_for.clear()
+        known_for[key] = _read_reference(question, points, claims, embedder, verifier)
+    return known_for[key]
+
+
+def _read_reference(question: Question, points: Sequence[KeyPoint], claims: Sequence[str], embedder: Embedder,
+                    verifier: Verifier) -> list[float]:
     sentences = split_sentences(question.reference_answer)
     if not sentences:
         return [0.0] * (len(points) + len(claims))

@@ -32,6 +32,7 @@ from interviewer.grading.evidence import (
     collect_evidence,
     corpus_vocabulary,
     english_vocabulary,
+    reference_baselines,
     reference_text,
 )
 from interviewer.grading.explain import assemble_grade, verdict_for
@@ -223,10 +224,10 @@ class Grader:
     def prepare(self, question: Question) -> None:
         """Do the answer-independent work ahead of time, e.g. while the candidate is still typing.
 
-        Loads the embedding model and the verifier and embeds the question's statements (so the first grade of a
-        session does not wait for them), looks up the reference material, and lets the model read the prompt up to
-        the answer, so grading after the answer arrives only pays for the answer's own tokens (llama.cpp reuses
-        the common prompt prefix).
+        Loads the embedding model and the verifier, embeds the question's statements and has the verifier read the
+        reference answer against them (so the first grade of a session does not wait for them), looks up the
+        reference material, and lets the model read the prompt up to the answer, so grading after the answer
+        arrives only pays for the answer's own tokens (llama.cpp reuses the common prompt prefix).
         """
         references = self.references_for(question)
         try:
@@ -236,6 +237,9 @@ class Grader:
                 warm_verifier = getattr(self.verifier, "warm", None)
                 if warm_verifier is not None:
                     warm_verifier()
+                # What the verifier reads in the reference answer does not depend on the answer: read it now.
+                reference_baselines(question, question.key_points, [m.claim for m in question.misconceptions],
+                                    self.embedder, self.verifier)
         except ModelError:
             pass  # a model that cannot load reports its failure when the answer is graded
         if self.llm is None or self.verdict_weight() <= 0:
