@@ -13,6 +13,7 @@ panel free again before the step is on screen.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -75,6 +76,9 @@ class AnswerPanel(VerticalGroup):
         self.busy = False
         self.finished = False
         self.models_ready = False  # the first read-ahead has loaded the models
+        # Taken by the first read-ahead: one that starts while it still runs (the next question arrived first) is
+        # not the one that loads the models, and must not say "Models ready." for it.
+        self._models_loading = threading.Lock()
         self._pending_text = ""  # the answer being sent, until the engine has recorded it
         self._answer_recorded = False
         self._saved_draft = ""
@@ -289,7 +293,7 @@ class AnswerPanel(VerticalGroup):
         session = self.backend.session
         if session is None:
             return
-        first = not self.models_ready
+        first = not self.models_ready and self._models_loading.acquire(blocking=False)
         if first:  # the first read-ahead loads the embedding model and the LLM: say so, it takes seconds
             self.app.call_from_thread(self._stage_unless_busy, "Loading the models while you read…")
         try:
@@ -297,9 +301,9 @@ class AnswerPanel(VerticalGroup):
                 session.prepare(turn)
         except Exception:  # noqa: BLE001 — reading ahead is an optimisation; grading reports real failures
             pass
-        if first:
+        if first:  # only the read-ahead that loaded the models says so, and then raises the flag
             self.app.call_from_thread(self._models_loaded, turn)
-        self.models_ready = True
+            self.models_ready = True
 
     def _models_loaded(self, turn: Turn) -> None:
         # Said before the flag is set, so whoever waits for the flag sees the stage line settled; and only while
