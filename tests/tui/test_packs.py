@@ -281,3 +281,27 @@ async def test_start_a_session_on_the_open_pack(data_dir: Path) -> None:
         assert header.startswith("1 of 5") and "difficulty 2" in header and "practice" in header
         question = interview.turn.question_id
         assert question in {q["id"] for q in app.backend.catalog().get("genai-core").pack.question_rows()}
+
+
+@pilot_test
+async def test_a_pack_imported_on_the_packs_screen_can_be_chosen_back_on_home(data_dir: Path) -> None:
+    app = build_app(data_dir)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await packs_screen(pilot, "genai-core")
+        home = app.screen_stack[-2]
+        assert isinstance(home, HomeScreen)
+        await wait_for(pilot, lambda: home._shown_packs is not None)
+        assert "questions" not in [name for _, name in home._shown_packs or []]
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        app.screen.query_one("#value", Input).value = str(IMPORTS / "questions.csv")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportSummaryScreen), seconds=30)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, PacksScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is home)
+        await wait_for(pilot, lambda: "questions" in [name for _, name in home._shown_packs or []])
+        select = home.query_one("#pack")
+        assert select.value == "genai-core", "the pack chosen before stays chosen"
+        assert any(option == "questions" for _, option in select._options)

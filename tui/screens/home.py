@@ -30,6 +30,7 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self.backend = backend
         self._topics_by_pack: dict[str, list[tuple[str, str]]] = {}
+        self._shown_packs: list[tuple[str, str]] | None = None  # the pack choices on screen, once loaded
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="home"):
@@ -85,6 +86,8 @@ class HomeScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.refresh_resume()
+        if self._shown_packs is not None:  # back from another screen: a pack imported or written there appears
+            self.load_packs(quiet=True)
 
     # --- status ----------------------------------------------------------------------------------------------
 
@@ -126,26 +129,33 @@ class HomeScreen(Screen[None]):
         self.query_one("#model-status", Static).update(model_line)
 
     @work(thread=True, exclusive=True, group="packs", exit_on_error=False)
-    def load_packs(self) -> None:
+    def load_packs(self, quiet: bool = False) -> None:
         try:
             catalog = self.backend.catalog()
         except InterviewerError as exc:
             self.app.call_from_thread(self.notify, exc.message, title=exc.title, severity="error", markup=False)
             return
-        self.app.call_from_thread(self._show_packs, catalog)
+        self.app.call_from_thread(self._show_packs, catalog, quiet)
 
-    def _show_packs(self, catalog: Any) -> None:
+    def _show_packs(self, catalog: Any, quiet: bool = False) -> None:
+        """Fill the pack choice; `quiet` (a refresh) keeps the form as it is unless the packs changed, and keeps
+        the chosen pack when it is still there."""
         options = []
         for loaded in catalog.packs:
             pack = loaded.pack
             options.append((f"{pack.title} ({len(pack.questions)} questions)", pack.name))
             self._topics_by_pack[pack.name] = [(topic.title, topic.id) for topic in pack.topics]
+        if quiet and options == self._shown_packs:
+            return
+        self._shown_packs = options
         select = self.query_one("#pack", Select)
+        chosen = select.value
         select.set_options(options)
         if options:
             names = [name for _, name in options]
-            select.value = "genai-core" if "genai-core" in names else names[0]
-        if catalog.skipped:
+            select.value = chosen if quiet and chosen in names else "genai-core" if "genai-core" in names \
+                else names[0]
+        if catalog.skipped and not quiet:
             self.notify(f"{len(catalog.skipped)} pack file(s) have problems; see Packs.", title="Broken pack",
                         severity="warning", markup=False)
 
