@@ -42,7 +42,7 @@ def format_grade(grade: dict[str, Any]) -> list[str]:
         lines.append("Flags: " + ", ".join(grade["flags"]))
     for criterion in grade.get("criteria", []):
         lines.append(f"  {criterion['criterion']:<13} {criterion['score']}/5  {criterion['descriptor']}")
-    lines.append(key_points_heading(grade) + ":")
+    lines.append(key_points_heading(bool(grade.get("reference_only"))) + ":")
     for point in grade.get("key_points", []):
         lines.append(f"  {MARKS.get(point['status'], point['status'])}  {point['statement']}")
         if point.get("evidence_quote"):

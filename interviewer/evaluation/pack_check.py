@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from interviewer.packs import Question
 
 if TYPE_CHECKING:
+    from interviewer.config import Settings
     from interviewer.grading import Grade, Grader
 
 REFERENCE_FLOOR = 4.5
@@ -82,6 +83,17 @@ def _judge(question: Question, kind: CheckKind, answer: str, grade: Grade) -> Ch
         fix = "the answer was not refused as a non-answer; make the key points say more than the question does"
     return CheckResult(question_id=question.id, kind=kind, answer=answer, score=score, expected=expected,
                        passed=passed, fix="" if passed else fix or "the score is outside what it should be")
+
+
+def check_grader(settings: Settings) -> Grader:
+    """The grader a pack check uses: evidence only, without the model or citations, since the check is about
+    scores. The first call loads the embedding model and the verifier (a few seconds)."""
+    from dataclasses import replace
+
+    from interviewer.wiring import build_grader
+
+    grader: Grader = replace(build_grader(settings, None, use_model=False), retriever=None)
+    return grader
 
 
 def check_pack(grader: Grader, pack_name: str, questions: Sequence[Question],

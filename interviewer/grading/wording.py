@@ -41,9 +41,9 @@ def error_explanations(grade: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def key_points_heading(grade: dict[str, Any]) -> str:
+def key_points_heading(reference_only: bool) -> str:
     """What the list of key points is called: a question without authored key points is graded against its
     reference answer's sentences, and the learner is told so."""
-    if grade.get("reference_only"):
+    if reference_only:
         return "The reference answer, sentence by sentence (this question has no authored key points)"
     return "Key points"

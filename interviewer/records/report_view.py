@@ -221,7 +221,7 @@ def _question(number: int, entry: QuestionEntry) -> QuestionView:
                         point.from_follow_up)
             for point in entry.key_points
         ],
-        key_points_heading=key_points_heading({"reference_only": entry.reference_only}),
+        key_points_heading=key_points_heading(entry.reference_only),
         errors=entry.errors,
         advice=entry.advice,
         reference_answer=entry.reference_answer,

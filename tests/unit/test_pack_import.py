@@ -342,11 +342,19 @@ def test_a_file_over_the_limit_is_refused_before_reading(tmp_path: Path, monkeyp
         import_file(huge, packs_dir=tmp_path / "packs")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_file_says_so(tmp_path: Path) -> None:
+def test_an_unreadable_file_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     locked = tmp_path / "locked.csv"
     locked.write_text("question,answer\n")
     locked.chmod(0)
+    if os.geteuid() == 0:  # root reads any file: refuse it the way the kernel refuses everyone else
+        opened = Path.open
+
+        def refuse(path: Path, *args: object, **kwargs: object) -> object:
+            if path == locked:
+                raise PermissionError(13, "Permission denied", str(path))
+            return opened(path, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(PackImportError, match="cannot read .*locked.csv: Permission denied"):
         import_file(locked, packs_dir=tmp_path / "packs")
 

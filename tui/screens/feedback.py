@@ -59,7 +59,7 @@ class FeedbackScreen(ModalScreen[None]):
             yield Static(Text(str(grade.get("explanation", ""))), classes="feedback-explanation")
             yield Label(Text("Rubric", style="bold underline"))
             yield Static(self._rubric(), id="rubric")
-            yield Label(Text(key_points_heading(grade), style="bold underline"))
+            yield Label(Text(key_points_heading(bool(grade.get("reference_only"))), style="bold underline"))
             yield Static(key_point_lines(grade.get("key_points", [])), id="key-points")
             yield Label(Text("Your answer, with the evidence highlighted", style="bold underline"))
             yield Static(highlighted_answer(self.entry.get("answers") or [], grade.get("key_points", []),

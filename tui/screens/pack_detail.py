@@ -7,7 +7,7 @@ leaving the screen, cancels it between two grades, and nothing it would have sho
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -19,12 +19,12 @@ from textual.widgets import Button, DataTable, Footer, Label, ProgressBar, Stati
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from interviewer.errors import InterviewerError
+from interviewer.evaluation.pack_check import check_grader
 from tui.app import interviewer_app
 from tui.backend import Backend, InterviewRequest
 from tui.plans import session_plan
 
 if TYPE_CHECKING:
-    from interviewer.config import Settings
     from interviewer.evaluation.pack_check import PackCheckReport
     from interviewer.packs import LoadedPack
 
@@ -33,16 +33,6 @@ CHECK_GROUP = "pack-check"
 
 class _CheckCancelled(Exception):
     """Raised from check_pack's progress callback: the only point between two grades where a thread can stop."""
-
-
-def check_grader(settings: Settings) -> Any:
-    """The grader `interviewer packs check` uses: evidence only, without the model or citations, since the check
-    is about scores. The first call loads the embedding model (a few seconds); tests put a fake in its place."""
-    from dataclasses import replace
-
-    from interviewer.wiring import build_grader
-
-    return replace(build_grader(settings, None, use_model=False), retriever=None)
 
 
 class PackScreen(Screen[None]):
