@@ -31,6 +31,7 @@ from interviewer.retrieval.embeddings import Embedder
 
 if TYPE_CHECKING:
     from interviewer.config import Settings
+    from interviewer.grading.verifier import Verifier
 
 
 class _RecordingLLM:
@@ -129,19 +130,24 @@ def measure_model_weight(
     *,
     grid: Sequence[float] = WEIGHT_GRID,
     seed: int = 0,
+    verifier: Verifier | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ModelWeightReport:
-    """Grade `cases` once with the model (recorded), then at every weight of `grid` from the recording."""
+    """Grade `cases` once with the model (recorded), then at every weight of `grid` from the recording. The weight
+    is measured against the grader that ships, so with its verifier: without one, the rules' grade is what the
+    model's verdicts would be weighed against."""
     started = time.perf_counter()
     shared = PrecomputedEmbedder(embedder, texts_to_embed(cases))
     gold = [case.human_score for case in cases]
     recording = _RecordingLLM(llm)
     widest = max(grid)
-    _grade_rows(Grader(embedder=shared, llm=recording, seed=seed, model_weight=widest), cases, recording, on_progress)
+    _grade_rows(Grader(embedder=shared, llm=recording, seed=seed, model_weight=widest, verifier=verifier), cases,
+                recording, on_progress)
     replay = _ReplayLLM(recording)
     figures: dict[float, dict[str, float]] = {}
     for weight in grid:
-        grader = Grader(embedder=shared, llm=replay if weight > 0 else None, seed=seed, model_weight=weight)
+        grader = Grader(embedder=shared, llm=replay if weight > 0 else None, seed=seed, model_weight=weight,
+                        verifier=verifier)
         grades = _grade_rows(grader, cases, replay if weight > 0 else None)
         figures[float(weight)] = agreement_metrics(gold, [grade.overall for grade in grades])
     asked = len(recording.replies)
@@ -190,16 +196,19 @@ def run_model_weight_evaluation(
     """`interviewer eval grading --with-model`: agreement without and with the model's verdicts, and the weight
     they earn; stored for this model in `write_to` when given."""
     from interviewer.grading.model_weight import lookup_weight, weights_files, write_weight
+    from interviewer.grading.verifier import default_verifier
     from interviewer.retrieval.embeddings import default_embedder
     from interviewer.wiring import build_llm
 
     progress = progress or Progress()
     cases, _skipped = load_cases(options, on_skipped)
-    measured_on = f"{options.datasets[0].name} ({len(cases)} rows, seed {options.seed})"
+    names = ", ".join(path.name for path in options.datasets)
+    measured_on = f"{names} ({len(cases)} rows, seed {options.seed}{'' if options.verifier else ', no verifier'})"
     llm = build_llm(settings, model)
     current, _entry = lookup_weight(llm, weights_files(settings.data_dir))
     with progress.display:
         report = measure_model_weight(default_embedder(), llm, cases, seed=options.seed,
+                                      verifier=default_verifier() if options.verifier else None,
                                       on_progress=progress.stage("Grading with the model"))
     if write_to is not None:
         write_weight(write_to, report.entry(measured_on))

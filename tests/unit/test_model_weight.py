@@ -159,3 +159,18 @@ def test_measuring_a_model_grades_once_with_it_and_replays_every_weight(question
         "0.0", "0.1", "0.2", "0.3", "0.4", "0.5"}
     contrarian = measure_model_weight(BagOfWordsEmbedder(), OracleLLM(good, noise=True), cases)
     assert contrarian.best == 0.0
+
+
+def test_a_model_is_weighed_against_the_grader_that_ships_with_its_verifier(question) -> None:  # type: ignore[no-untyped-def]
+    """With a verifier, the evidence-only figures are those of the verifier's grades, not the rules'."""
+    from interviewer.evaluation.metrics import agreement_metrics
+    from tests.fakes import FakeVerifier
+
+    cases = _cases(question)
+    verifier = FakeVerifier()
+    report = measure_model_weight(BagOfWordsEmbedder(), OracleLLM(set()), cases, verifier=verifier)
+    with_verifier = [Grader(embedder=BagOfWordsEmbedder(), llm=None, verifier=verifier).grade(c.question, c.answer)
+                     for c in cases]
+    assert all(grade.verifier_id for grade in with_verifier)
+    assert report.figures[0.0] == agreement_metrics([c.human_score for c in cases],
+                                                    [grade.overall for grade in with_verifier])
