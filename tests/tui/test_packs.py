@@ -119,6 +119,14 @@ async def open_pack(pilot: Pilot[Any], name: str) -> PackScreen:
     return pack
 
 
+async def give_path(pilot: Pilot[Any], key: str, path: Path) -> None:
+    """Press `key` (i: import, n: new pack) and type `path` into the prompt it opens."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, PromptScreen))
+    pilot.app.screen.query_one("#value", Input).value = str(path)
+    await pilot.press("enter")
+
+
 @pilot_test
 async def test_a_pack_opens_to_its_questions(data_dir: Path, mini_pack: Path) -> None:
     app = build_app(data_dir)
@@ -228,10 +236,7 @@ async def test_import_a_file_by_path_shows_the_summary_and_lists_the_pack(data_d
     app = build_app(data_dir)
     async with app.run_test(size=(110, 40)) as pilot:
         screen = await packs_screen(pilot, "genai-core")
-        await pilot.press("i")
-        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
-        app.screen.query_one("#value", Input).value = str(IMPORTS / "questions.csv")
-        await pilot.press("enter")
+        await give_path(pilot, "i", IMPORTS / "questions.csv")
         await wait_for(pilot, lambda: isinstance(app.screen, ImportSummaryScreen), seconds=30)
         summary = screen_text(app.screen)
         assert "Imported the pack 'questions'" in summary
@@ -244,10 +249,7 @@ async def test_import_a_file_by_path_shows_the_summary_and_lists_the_pack(data_d
         assert "questions:" in text_of(screen, "#pack-topics")
 
         # New pack (the footer's key) takes a path too, and the summary's "Open it" opens the pack.
-        await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
-        app.screen.query_one("#value", Input).value = str(IMPORTS / "qa.md")
-        await pilot.press("enter")
+        await give_path(pilot, "n", IMPORTS / "qa.md")
         await wait_for(pilot, lambda: isinstance(app.screen, ImportSummaryScreen), seconds=30)
         await pilot.click("#open-imported")
         await wait_for(pilot, lambda: isinstance(app.screen, PackScreen))
@@ -259,10 +261,7 @@ async def test_an_import_that_fails_says_why(data_dir: Path) -> None:
     app = build_app(data_dir)
     async with app.run_test(size=(110, 36)) as pilot:
         await packs_screen(pilot, "genai-core")
-        await pilot.press("i")
-        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
-        app.screen.query_one("#value", Input).value = str(IMPORTS / "notes.docx")
-        await pilot.press("enter")
+        await give_path(pilot, "i", IMPORTS / "notes.docx")
         await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications))
         error = next(n for n in app._notifications if n.severity == "error")
         assert error.title == "Cannot import questions" and "cannot import '.docx' files" in error.message
@@ -292,10 +291,7 @@ async def test_a_pack_imported_on_the_packs_screen_can_be_chosen_back_on_home(da
         assert isinstance(home, HomeScreen)
         await wait_for(pilot, lambda: home._shown_packs is not None)
         assert "questions" not in [name for _, name in home._shown_packs or []]
-        await pilot.press("i")
-        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
-        app.screen.query_one("#value", Input).value = str(IMPORTS / "questions.csv")
-        await pilot.press("enter")
+        await give_path(pilot, "i", IMPORTS / "questions.csv")
         await wait_for(pilot, lambda: isinstance(app.screen, ImportSummaryScreen), seconds=30)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, PacksScreen))
