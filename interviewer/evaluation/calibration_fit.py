@@ -238,8 +238,8 @@ def reference_features(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ReferenceMatch measures of each answer no guard zeroed (rows), and which cases those are (a mask).
 
-    With a verifier a last column holds minus the weighted soft contradiction reading over the reference's
-    sentences (minus: a non-negative weight on it takes points off)."""
+    With a verifier two more columns hold minus the weighted soft contradiction reading over the reference's
+    pieces (minus: a non-negative weight on it takes points off) and the weighted support reading."""
     usable = np.array([grade.guard is None for grade in grades], dtype=bool)
     features = []
     calibration = grader.calibration or Calibration()
@@ -252,11 +252,12 @@ def reference_features(
         if grader.verifier is not None:
             found, _note = grader.evidence(case.question, sentences)
             weights = [point.weight for point in case.question.key_points]
-            readings = [score_point(item, calibration, len(found.sentences)).contradiction_probability
-                        for item in found.key_points]
-            row.append(-sum(w * r for w, r in zip(weights, readings, strict=True)) / (sum(weights) or 1.0))
+            scored = [score_point(item, calibration, len(found.sentences)) for item in found.key_points]
+            total = sum(weights) or 1.0
+            row.append(-sum(w * p.contradiction_probability for w, p in zip(weights, scored, strict=True)) / total)
+            row.append(sum(w * (p.support or 0.0) for w, p in zip(weights, scored, strict=True)) / total)
         features.append(row)
-    columns = len(FEATURES) + (1 if grader.verifier is not None else 0)
+    columns = len(FEATURES) + (2 if grader.verifier is not None else 0)
     return np.array(features, dtype=float).reshape(-1, columns), usable
 
 
@@ -302,6 +303,8 @@ def fit_reference_calibration(
         weights={name: round(float(value), 4) for name, value in zip(FEATURES, coefficients[1:], strict=False)},
         soft_contradiction_weight=round(float(coefficients[len(FEATURES) + 1]), 4)
         if len(coefficients) > len(FEATURES) + 1 else 0.0,
+        support_weight=round(float(coefficients[len(FEATURES) + 2]), 4) if len(coefficients) > len(FEATURES) + 2
+        else 0.0,
         fitted_on=fitted_on,
         fit_figures={f"by_question_{name}": round(value, 4) for name, value in figures.items()},
     )

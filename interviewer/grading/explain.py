@@ -84,6 +84,7 @@ def assemble_grade(
          if v.status == "contradicted" else None for v in verdicts],
         [hit.confidence if hit.confidence is not None else 1.0 for hit in misconceptions], calibration, reference,
         [v.verifier_contradiction or 0.0 for v in verdicts], misconception_probability or 0.0,
+        [v.verifier_support or 0.0 for v in verdicts],
     )
     reference_only = reference is not None and calibration.reference_only is not None
     errors = len(contradicted) + len(misconceptions)

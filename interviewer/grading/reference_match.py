@@ -94,6 +94,10 @@ class ReferenceCalibration(BaseModel):
     weights: dict[str, float] = Field(default_factory=dict, description="Points per unit of each measure.")
     soft_contradiction_weight: float = Field(
         default=0.0, description="Points off per unit of the verifier's weighted contradiction reading (fitted).")
+    support_weight: float = Field(
+        default=0.0, description="Points per unit of the verifier's weighted support reading over the reference's "
+        "pieces (fitted): cosine cannot tell an answer that says what the reference says from one that says the "
+        "opposite in its words.")
     error_costs: dict[str, float] = Field(
         default_factory=dict, description="The Calibration's error parameters (contradict_at, contradiction_penalty, "
         "cap_confidence, ...) as fitted on reference-only rows; the authored ones apply where absent.")

@@ -147,17 +147,23 @@ def combine(
     reference: ReferenceMatch | None = None,
     soft_contradiction: Sequence[float] = (),
     soft_misconception: float = 0.0,
+    supports: Sequence[float] = (),
 ) -> Combined:
     """The overall score from per-key-point coverage and the confidences of the errors found.
 
     The soft terms are the verifier's readings below any threshold: the weighted mean of each key point's highest
     contradiction probability, and the highest probability that a sentence states a misconception. Their fitted
-    weights take points off in proportion, so a reading too unsure to name as an error still counts a little."""
+    weights take points off in proportion, so a reading too unsure to name as an error still counts a little.
+    On a reference-only question the weighted support reading over the reference's pieces (`supports`) adds its
+    fitted weight to the cosine map."""
     total = float(sum(weights)) or 1.0
     heaviest = max(weights, default=1.0) or 1.0
     weighted = sum(w * c for w, c in zip(weights, coverages, strict=True)) / total
     if reference is not None and calibration.reference_only is not None:
         base = calibration.reference_only.overall(reference)
+        if supports:
+            base += calibration.reference_only.support_weight * sum(
+                w * s for w, s in zip(weights, supports, strict=True)) / total
         soft_weight = calibration.reference_only.soft_contradiction_weight
     else:
         base = calibration.overall(weighted)
@@ -199,5 +205,6 @@ def score_answer(evidence: AnswerEvidence, weights: Sequence[float], calibration
         [p.contradiction.confidence if p.contradiction else None for p in points],
         [m.confidence for m in misconceptions if m is not None], calibration, evidence.reference,
         [p.contradiction_probability for p in points], soft_misconception_of(evidence),
+        [p.support or 0.0 for p in points],
     )
     return AnswerScore(points, misconceptions, combined)

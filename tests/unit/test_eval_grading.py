@@ -322,3 +322,25 @@ def test_kind_figures_count_strong_and_wrong_answers_per_question(tmp_path: Path
     assert figures["share_apart"] == 0.5 and figures["questions_with_both"] == 2
     assert figures["wrong_mean"] == pytest.approx(2.25)
     assert kind_figures(cases[:0], []) is None
+
+
+def test_every_independent_evaluation_set_reads_whole_and_its_halves_share_no_question() -> None:
+    """The development and sealed halves are what the grading figures are quoted from: a row that no longer
+    parses would silently shrink a set, and a question in both halves would let tuning on one leak into the other."""
+    from interviewer.packs import load_pack
+    from interviewer.resources import knowledge_dir
+
+    root = knowledge_dir() / "eval" / "independent"
+    halves: dict[str, dict[str, set[str]]] = {}
+    for path in sorted(root.glob("*/*.csv")):
+        skipped: list[SkippedRow] = []
+        cases = load_grading_dataset(path, skipped)
+        assert cases and not skipped, f"{path.name}: {skipped}"
+        with path.open(newline="", encoding="utf-8") as handle:
+            ids = {row["question_id"] for row in csv.DictReader(handle)}
+        halves.setdefault(path.name, {})[path.parent.name] = ids
+    for path in sorted(root.glob("*/*-pack.yaml")):
+        assert load_pack(path).pack.questions
+    assert len(halves) >= 10
+    for name, by_half in halves.items():
+        assert not (by_half.get("dev", set()) & by_half.get("sealed", set())), name

@@ -252,6 +252,23 @@ def test_reference_only_questions_see_reversals_too(tmp_path) -> None:  # type: 
     assert any("Contradicted" in gap for gap in reversed_.gaps)
 
 
+def test_a_reference_only_answer_the_verifier_reads_as_saying_the_reference_scores_higher(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Cosine scores an answer in the reference's words the same whether it says what the reference says or not;
+    the verifier's support reading over the reference's pieces tells them apart."""
+    from interviewer.grading.reference_match import ReferenceCalibration
+
+    question = reference_only_question(tmp_path)
+    supported = {(point.statement, sentence.rstrip(".") + "."): (0.95, 0.02, 0.03)
+                 for point in question.key_points for sentence in RIGHT.split(". ")}
+    calibration = Calibration(version="test", reference_only=ReferenceCalibration(
+        intercept=1.0, weights={"soft_recall": 2.0}, support_weight=1.5))
+    read_as_support, read_as_unrelated = (
+        Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=calibration, verifier=verifier).grade(
+            question, RIGHT) for verifier in (FakeVerifier(supported), FakeVerifier()))
+    assert read_as_support.reference_only and read_as_unrelated.reference_only
+    assert read_as_support.overall >= read_as_unrelated.overall + 1.0
+
+
 def test_an_injected_reference_only_answer_never_beats_its_clean_twin(tmp_path) -> None:  # type: ignore[no-untyped-def]
     question = reference_only_question(tmp_path)
     grader = Grader(embedder=BagOfWordsEmbedder(), llm=None, verifier=FakeVerifier())
