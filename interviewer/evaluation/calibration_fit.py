@@ -23,7 +23,13 @@ from interviewer.grading import Calibration, Grade, Grader
 from interviewer.grading.evidence import AnswerEvidence
 from interviewer.grading.guards import sanitise
 from interviewer.grading.reference_match import FEATURES, ReferenceCalibration, match_reference
-from interviewer.grading.score import cosine_coverage, score_answer, score_point, soft_misconception_of
+from interviewer.grading.score import (
+    cosine_coverage,
+    score_answer,
+    score_point,
+    soft_misconception_of,
+    weighted_mean,
+)
 
 
 @dataclass
@@ -233,6 +239,10 @@ def _is_reference_only(case: GradingCase) -> bool:
     return case.question.reference_only
 
 
+# The weights of reference_features' columns after the ReferenceMatch measures, when a verifier read the answer.
+VERIFIER_COLUMNS = ("soft_contradiction_weight", "support_weight")
+
+
 def reference_features(
     grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -253,11 +263,10 @@ def reference_features(
             found, _note = grader.evidence(case.question, sentences)
             weights = [point.weight for point in case.question.key_points]
             scored = [score_point(item, calibration, len(found.sentences)) for item in found.key_points]
-            total = sum(weights) or 1.0
-            row.append(-sum(w * p.contradiction_probability for w, p in zip(weights, scored, strict=True)) / total)
-            row.append(sum(w * (p.support or 0.0) for w, p in zip(weights, scored, strict=True)) / total)
+            row.append(-weighted_mean([p.contradiction_probability for p in scored], weights))
+            row.append(weighted_mean([p.support or 0.0 for p in scored], weights))
         features.append(row)
-    columns = len(FEATURES) + (2 if grader.verifier is not None else 0)
+    columns = len(FEATURES) + (len(VERIFIER_COLUMNS) if grader.verifier is not None else 0)
     return np.array(features, dtype=float).reshape(-1, columns), usable
 
 
@@ -297,14 +306,14 @@ def fit_reference_calibration(
     held_out[usable] = np.clip(predicted, 0.0, 5.0)
     coefficients = _fit_linear(features, used_gold)
     figures = agreement_metrics(gold, held_out)
+    verifier_weights = {name: round(float(value), 4)
+                        for name, value in zip(VERIFIER_COLUMNS, coefficients[1 + len(FEATURES):], strict=False)}
     fitted = ReferenceCalibration(
         version=f"reference-fit-{len(cases)}rows-{seed}",
         intercept=round(float(coefficients[0]), 4),
         weights={name: round(float(value), 4) for name, value in zip(FEATURES, coefficients[1:], strict=False)},
-        soft_contradiction_weight=round(float(coefficients[len(FEATURES) + 1]), 4)
-        if len(coefficients) > len(FEATURES) + 1 else 0.0,
-        support_weight=round(float(coefficients[len(FEATURES) + 2]), 4) if len(coefficients) > len(FEATURES) + 2
-        else 0.0,
+        soft_contradiction_weight=verifier_weights.get("soft_contradiction_weight", 0.0),
+        support_weight=verifier_weights.get("support_weight", 0.0),
         fitted_on=fitted_on,
         fit_figures={f"by_question_{name}": round(value, 4) for name, value in figures.items()},
     )

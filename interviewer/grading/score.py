@@ -129,6 +129,11 @@ def stated_misconception(
     return Error(found[0], 1.0, "close to the wrong claim and not denying it") if found else None
 
 
+def weighted_mean(values: Sequence[float], weights: Sequence[float]) -> float:
+    """Per-key-point values averaged by the points' weights (how coverage and the verifier's readings add up)."""
+    return sum(w * v for w, v in zip(weights, values, strict=True)) / (float(sum(weights)) or 1.0)
+
+
 @dataclass(frozen=True)
 class Combined:
     weighted_coverage: float
@@ -156,20 +161,18 @@ def combine(
     weights take points off in proportion, so a reading too unsure to name as an error still counts a little.
     On a reference-only question the weighted support reading over the reference's pieces (`supports`) adds its
     fitted weight to the cosine map."""
-    total = float(sum(weights)) or 1.0
     heaviest = max(weights, default=1.0) or 1.0
-    weighted = sum(w * c for w, c in zip(weights, coverages, strict=True)) / total
+    weighted = weighted_mean(coverages, weights)
     if reference is not None and calibration.reference_only is not None:
         base = calibration.reference_only.overall(reference)
         if supports:
-            base += calibration.reference_only.support_weight * sum(
-                w * s for w, s in zip(weights, supports, strict=True)) / total
+            base += calibration.reference_only.support_weight * weighted_mean(supports, weights)
         soft_weight = calibration.reference_only.soft_contradiction_weight
     else:
         base = calibration.overall(weighted)
         soft_weight = calibration.soft_contradiction_weight
     if soft_contradiction:
-        base -= soft_weight * sum(w * c for w, c in zip(weights, soft_contradiction, strict=True)) / total
+        base -= soft_weight * weighted_mean(soft_contradiction, weights)
     base = max(0.0, base - calibration.soft_misconception_weight * soft_misconception)
     contradictions = [(c, w / heaviest) for w, c in zip(weights, contradiction_confidences, strict=True)
                       if c is not None]
