@@ -131,9 +131,15 @@ def _predict(coverage: np.ndarray, data: _FitData, rows: np.ndarray, coefficient
 
 
 # Stage two: how much a wrong claim costs, and from what confidence it counts and caps.
-PENALTY_GRID = (0.5, 1.0, 1.5, 2.0, 2.5)
-CAP_CONFIDENCE_GRID = (0.6, 0.8, 0.95, 1.01)  # 1.01: never capped, penalties alone
-THRESHOLD_GRID = (0.5, 0.7, 0.9)
+# Each grid is ordered from the mildest verdict to the harshest, and a candidate must beat the best so far to
+# replace it: where values tie (a threshold that changes no score once its penalty is 0 still decides what the
+# learner is told is wrong), the mildest stays. Precision first.
+PENALTY_GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5)  # (0.5, the lowest once, was the fit's choice on both maps)
+CAP_CONFIDENCE_GRID = (1.01, 0.95, 0.8, 0.6)  # 1.01: never capped, penalties alone
+THRESHOLD_GRID = (0.9, 0.7, 0.5)
+# The ceiling of an answer with a sure error, fitted like the rest rather than set: a reversal the verifier is sure
+# of stood at 1.5 where the people who scored such answers gave 0 to 1.
+ERROR_CAP_GRID = (2.0, 1.5, 1.0, 0.5)
 
 
 def _fit_error_costs(data: _FitData, cases: Sequence[GradingCase], gold: np.ndarray,
@@ -141,13 +147,15 @@ def _fit_error_costs(data: _FitData, cases: Sequence[GradingCase], gold: np.ndar
     """Penalties, thresholds and cap by RMSE against the human scores, through grading.score.score_answer."""
     best: tuple[float, Calibration] | None = None
     usable = [i for i, item in enumerate(data.evidence) if item is not None]
+    caps = [(confidence, cap) for confidence in CAP_CONFIDENCE_GRID
+            for cap in (ERROR_CAP_GRID if confidence <= 1.0 else (calibration.error_cap,))]
     for penalty in PENALTY_GRID:
-        for cap_confidence in CAP_CONFIDENCE_GRID:
+        for cap_confidence, error_cap in caps:
             for contradict_at in THRESHOLD_GRID:
                 for misconception_at in THRESHOLD_GRID:
                     candidate = calibration.model_copy(update={
                         "contradiction_penalty": penalty, "misconception_penalty": penalty,
-                        "cap_confidence": cap_confidence, "contradict_at": contradict_at,
+                        "cap_confidence": cap_confidence, "error_cap": error_cap, "contradict_at": contradict_at,
                         "misconception_at": misconception_at})
                     predicted = np.zeros(len(cases))
                     for i in usable:
@@ -323,7 +331,8 @@ def fit_reference_calibration(
     current = (grader.calibration or Calibration()).model_copy(update={"reference_only": fitted})
     data = _collect_evidence(grader, cases, grades)
     costs, rmse = _fit_error_costs(data, cases, gold, current)
-    names = ("contradict_at", "misconception_at", "contradiction_penalty", "misconception_penalty", "cap_confidence")
+    names = ("contradict_at", "misconception_at", "contradiction_penalty", "misconception_penalty", "cap_confidence",
+             "error_cap")
     return fitted.model_copy(update={"error_costs": {name: getattr(costs, name) for name in names},
                                      "fit_figures": {**fitted.fit_figures, "with_error_costs_rmse": round(rmse, 4)}})
 

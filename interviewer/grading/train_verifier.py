@@ -74,6 +74,10 @@ class TrainingSettings:
     # from them that near-identical wording is a contradiction, and read 12% of the built-in key points as
     # contradicting themselves and a right paraphrase of the sqrt(d_k) point as reversing it at 0.84.
     left_out_how: str = "minimal"
+    # The share of written key-point pairs also learnt inside a two-sentence span (see in_context): grading reads
+    # pairs of adjacent sentences, and a verifier trained on single sentences read 51% of the key points it found
+    # supported in wrong answers from such a span alone, against 21% in strong ones (development halves).
+    in_context_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -239,16 +243,49 @@ def restatements(pairs: Sequence[Pair]) -> list[Pair]:
     return extra
 
 
+def in_context(pairs: Sequence[Pair], share: float, rng: random.Random) -> list[Pair]:
+    """Written key-point pairs read inside a two-sentence span, as grading reads answers (a sentence and the next):
+    beside a sentence written for another key point of the question (which does not address this one: see
+    hard_negatives) or a neutral written for this one, before or after it, the sentence keeps its label. Two
+    sentences that each leave a point unaddressed do not make it together; a reversal stays one with a true
+    sentence beside it. Misconceptions and reference sentences are left out: a key point's support beside a
+    misconception's statement would contradict it."""
+    supports: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    neutrals: dict[tuple[str, str], list[str]] = defaultdict(list)
+    written = [p for p in pairs if p.source != "derived" and p.source.split("/")[-1].startswith("kp:")]
+    for pair in written:
+        if pair.label == "support":
+            supports[pair.group][pair.statement].append(pair.sentence)
+        elif pair.label == "neutral":
+            neutrals[(pair.group, pair.statement)].append(pair.sentence)
+    extra = []
+    for pair in written:
+        if rng.random() >= share:
+            continue
+        pool = [s for other, sentences in sorted(supports[pair.group].items()) if other != pair.statement
+                for s in sentences] + [s for s in neutrals[(pair.group, pair.statement)] if s != pair.sentence]
+        if not pool:
+            continue
+        context = rng.choice(pool)
+        context_first = rng.random() < 0.5 and len(pair.statement) + len(context) + len(pair.sentence) <= 400
+        # (a longer pair would reach the 128-token window, which is cut from the right: the labelled sentence first)
+        span = f"{context} {pair.sentence}" if context_first else f"{pair.sentence} {context}"
+        extra.append(Pair(pair.statement, span, pair.label, "in-context", pair.group, "derived"))
+    return extra
+
+
 def with_derived_pairs(pairs: Sequence[Pair], settings: TrainingSettings, rng: random.Random) -> list[Pair]:
-    """The written pairs and what the settings derive from them: hard negatives, swapped pairs, restatements."""
+    """The written pairs and what the settings derive from them: hard negatives, swapped pairs, restatements,
+    pairs in context."""
     left_out = {how.strip() for how in settings.left_out_how.split(",") if how.strip()}
     pairs = [pair for pair in pairs if pair.how not in left_out]
+    context = in_context(pairs, settings.in_context_share, rng)
     pairs += hard_negatives(pairs, settings.hard_negatives_per_point, rng)
     if settings.swapped_pairs:
         pairs += swapped(pairs)
     if settings.restatements:
         pairs += restatements(pairs)
-    return pairs
+    return pairs + context
 
 
 def _metrics(gold: Sequence[int], predicted: Sequence[int]) -> dict[str, float]:

@@ -344,3 +344,22 @@ def test_every_independent_evaluation_set_reads_whole_and_its_halves_share_no_qu
     assert len(halves) >= 10
     for name, by_half in halves.items():
         assert not (by_half.get("dev", set()) & by_half.get("sealed", set())), name
+
+
+def test_where_error_costs_tie_the_fit_keeps_the_mildest_verdict(dataset: Path) -> None:
+    """A threshold that changes no score (here no answer has evidence to tell candidates apart) must not decide, by
+    the order of a grid, that a learner is told more is wrong: among equally good error costs the fit keeps no
+    penalty, no cap and the highest confidence thresholds."""
+    import numpy as np
+
+    from interviewer.evaluation.calibration_fit import _fit_error_costs, _FitData
+
+    cases = load_grading_dataset(dataset)
+    empty, none = np.zeros(0), np.zeros(0, dtype=int)
+    data = _FitData([None] * len(cases), empty, empty, none, empty, empty, empty, none,
+                    np.zeros(len(cases), dtype=bool), np.zeros(len(cases)), np.zeros(len(cases)))
+    gold = np.array([case.human_score for case in cases])
+    fitted, _rmse = _fit_error_costs(data, cases, gold, Calibration(version="test", error_cap=1.5))
+    assert (fitted.contradiction_penalty, fitted.misconception_penalty) == (0.0, 0.0)
+    assert fitted.cap_confidence > 1.0 and fitted.error_cap == 1.5
+    assert fitted.contradict_at == fitted.misconception_at == 0.9

@@ -19,6 +19,7 @@ from interviewer.grading.train_verifier import (
     data_file,
     data_fingerprint,
     hard_negatives,
+    in_context,
     is_held_out,
     load_pairs,
 )
@@ -171,6 +172,31 @@ def test_hard_negatives_are_other_key_points_supports_within_a_question() -> Non
         ("S1", "supports two", "neutral"), ("S2", "supports one", "neutral")}
 
 
+def test_key_point_pairs_are_also_learnt_beside_a_sentence_about_another_point() -> None:
+    """Grading reads two adjacent sentences as one span; in training, a sentence keeps its label beside a sentence
+    written for another key point of its question or a neutral written for its own, and a misconception's pairs get
+    no such neighbour (a key point's support beside it would contradict it)."""
+    import random
+
+    from interviewer.grading.train_verifier import Pair
+
+    long_sentence = "reversed " * 60
+    pairs = [Pair("S1", "supports one", "support", "", "g", "x/g/kp:one"),
+             Pair("S1", long_sentence.strip(), "contradict", "", "g", "x/g/kp:one"),
+             Pair("S1", "about something else", "neutral", "", "g", "x/g/kp:one"),
+             Pair("S2", "supports two", "support", "", "g", "x/g/kp:two"),
+             Pair("M", "states it", "support", "", "g", "x/g/mc:0")]
+    extra = in_context(pairs, 1.0, random.Random(0))
+    assert {p.statement for p in extra} == {"S1", "S2"}
+    by_label = {(p.statement, p.label): p.sentence for p in extra}
+    assert by_label[("S1", "support")] in {"supports one supports two", "supports two supports one",
+                                           "supports one about something else", "about something else supports one"}
+    assert by_label[("S2", "support")] in {"supports two supports one", "supports one supports two"}
+    assert by_label[("S1", "contradict")].startswith(long_sentence.strip())  # kept whole within the 128 tokens
+    assert all(p.how == "in-context" and p.source == "derived" for p in extra)
+    assert in_context(pairs, 0.0, random.Random(0)) == []
+
+
 def test_held_out_groups_are_whole_questions() -> None:
     groups = [f"genai-core/q{i}" for i in range(200)]
     held = [g for g in groups if is_held_out(g, 10)]
@@ -191,7 +217,7 @@ def test_shipped_verifier_matches_its_training_data() -> None:
 @pytest.mark.real_model
 def test_shipped_verifier_reproduces_its_held_out_figures() -> None:
     """The shipped int8 file, run as grading runs it, on the question groups it never trained on: the accuracy and
-    contradiction precision its card reports (0.872 and 0.851 for 2026-12-05-8b5518f3), and at least 0.8 each."""
+    contradiction precision its card reports (0.865 and 0.836 for 2026-12-05-89283018), and at least 0.8 each."""
     import random
 
     from interviewer.grading.train_verifier import with_derived_pairs
