@@ -148,7 +148,7 @@ def _fit_error_costs(data: _FitData, cases: Sequence[GradingCase], gold: np.ndar
     best: tuple[float, Calibration] | None = None
     usable = [i for i, item in enumerate(data.evidence) if item is not None]
     caps = [(confidence, cap) for confidence in CAP_CONFIDENCE_GRID
-            for cap in (ERROR_CAP_GRID if confidence <= 1.0 else (calibration.error_cap,))]
+            for cap in (ERROR_CAP_GRID if confidence <= 1.0 else (calibration.error_cap,))]  # never capped: moot
     for penalty in PENALTY_GRID:
         for cap_confidence, error_cap in caps:
             for contradict_at in THRESHOLD_GRID:

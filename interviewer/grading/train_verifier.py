@@ -185,12 +185,22 @@ def is_held_out(group: str, every: int) -> bool:
     return int(hashlib.sha256(group.encode()).hexdigest(), 16) % every == 0
 
 
-def hard_negatives(pairs: Sequence[Pair], per_point: int, rng: random.Random) -> list[Pair]:
-    """Supporting sentences of a question's other key points, as neutrals for this one."""
+def _targets_key_point(pair: Pair) -> bool:
+    return pair.source.split("/")[-1].startswith("kp:")
+
+
+def _key_point_supports(pairs: Sequence[Pair]) -> dict[str, dict[str, list[str]]]:
+    """Per question group, per key point: the sentences written to support it."""
     supports: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for pair in pairs:
-        if pair.label == "support" and pair.source.split("/")[-1].startswith("kp:"):
+        if pair.label == "support" and _targets_key_point(pair):
             supports[pair.group][pair.statement].append(pair.sentence)
+    return supports
+
+
+def hard_negatives(pairs: Sequence[Pair], per_point: int, rng: random.Random) -> list[Pair]:
+    """Supporting sentences of a question's other key points, as neutrals for this one."""
+    supports = _key_point_supports(pairs)
     extra = []
     for group, by_statement in sorted(supports.items()):
         statements = sorted(by_statement)
@@ -250,13 +260,11 @@ def in_context(pairs: Sequence[Pair], share: float, rng: random.Random) -> list[
     sentences that each leave a point unaddressed do not make it together; a reversal stays one with a true
     sentence beside it. Misconceptions and reference sentences are left out: a key point's support beside a
     misconception's statement would contradict it."""
-    supports: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    written = [p for p in pairs if p.source != "derived" and _targets_key_point(p)]
+    supports = _key_point_supports(written)
     neutrals: dict[tuple[str, str], list[str]] = defaultdict(list)
-    written = [p for p in pairs if p.source != "derived" and p.source.split("/")[-1].startswith("kp:")]
     for pair in written:
-        if pair.label == "support":
-            supports[pair.group][pair.statement].append(pair.sentence)
-        elif pair.label == "neutral":
+        if pair.label == "neutral":
             neutrals[(pair.group, pair.statement)].append(pair.sentence)
     extra = []
     for pair in written:
