@@ -55,10 +55,15 @@ def tokenize(text: str) -> list[str]:
     return [stem(token) for token in _TOKEN.findall(text.lower()) if token not in _STOPWORDS]
 
 
+def reference_sentences(reference_answer: str) -> list[str]:
+    """A reference answer's sentences of three words or more: what a reference-only question is graded on."""
+    return [s for s in split_sentences(reference_answer) if len(s.split()) >= 3]
+
+
 def reference_statements(reference_answer: str, most: int = 6) -> list[str]:
     """Statements to grade against when a question has only a reference answer: its sentences (the longest ones
     when there are more than `most`), or its clauses when it is one sentence; always at least two."""
-    sentences = [s for s in split_sentences(reference_answer) if len(s.split()) >= 3]
+    sentences = reference_sentences(reference_answer)
     if len(sentences) < 2:
         parts = re.split(r",\s+|;\s+|\s+and\s+", reference_answer)
         sentences = [p.strip() for p in parts if len(p.split()) >= 2] or [reference_answer, reference_answer]

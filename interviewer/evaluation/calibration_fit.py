@@ -4,9 +4,10 @@ The grader's per-key-point evidence (similarity and word overlap of every answer
 search over the coverage curve (slope, threshold, overlap weight, and with a verifier its share) with a
 least-squares overall map picks the parameters with the best 5-fold cross-validated RMSE, and the figures kept
 with the fit are the held-out ones. Then the cost of wrong claims (penalties, thresholds, cap) is fitted by RMSE
-through the grader's own score function. Rows with no key points (reference-only questions) fit the separate
-`reference_only` map instead: non-negative least squares over the answer's match with the whole reference
-(interviewer/grading/reference_match.py), its figures held out by question.
+through the grader's own score function. Rows of reference-only questions whose reference is a single sentence
+fit the separate `reference_only` map instead: non-negative least squares over the answer's match with the whole
+reference (interviewer/grading/reference_match.py), its figures held out by question. A reference of several
+sentences is a rubric like authored key points, and its rows fit the key-point map with them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from interviewer.evaluation.metrics import agreement_metrics
 from interviewer.grading import Calibration, Grade, Grader
 from interviewer.grading.evidence import AnswerEvidence
 from interviewer.grading.guards import sanitise
-from interviewer.grading.reference_match import FEATURES, ReferenceCalibration, match_reference
+from interviewer.grading.reference_match import FEATURES, ReferenceCalibration, graded_as_a_whole, match_reference
 from interviewer.grading.score import (
     cosine_coverage,
     score_answer,
@@ -243,10 +244,6 @@ def fit_calibration(
     return fitted.model_copy(update={"fit_figures": fit_figures})
 
 
-def _is_reference_only(case: GradingCase) -> bool:
-    return case.question.reference_only
-
-
 # The weights of reference_features' columns after the ReferenceMatch measures, when a verifier read the answer.
 VERIFIER_COLUMNS = ("soft_contradiction_weight", "support_weight")
 
@@ -342,12 +339,12 @@ def fit_calibrations(
 ) -> Calibration:
     """Fit whichever maps the data can inform, keeping the rest of the grader's calibration.
 
-    Rows with authored key points refit the coverage curve and its map; rows with a reference answer only refit
-    the `reference_only` map. A dataset with both refits both.
+    Rows graded on key points (authored, or a reference's sentences) refit the coverage curve and its map; rows
+    with a one-sentence reference only refit the `reference_only` map. A dataset with both refits both.
     """
     current = grader.calibration or Calibration()
-    authored = [i for i, case in enumerate(cases) if not _is_reference_only(case)]
-    reference = [i for i, case in enumerate(cases) if _is_reference_only(case)]
+    authored = [i for i, case in enumerate(cases) if not graded_as_a_whole(case.question)]
+    reference = [i for i, case in enumerate(cases) if graded_as_a_whole(case.question)]
     fitted = current
     if authored:
         fitted = fit_calibration(grader, [cases[i] for i in authored], [grades[i] for i in authored], seed=seed,

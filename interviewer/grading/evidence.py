@@ -16,7 +16,7 @@ import numpy as np
 
 from interviewer.errors import ModelError
 from interviewer.grading.contradiction import about_other_role, find_contradiction
-from interviewer.grading.reference_match import ReferenceMatch, match_reference
+from interviewer.grading.reference_match import ReferenceMatch, graded_as_a_whole, match_reference
 from interviewer.grading.verifier import CONTRADICT, SUPPORT, Verifier
 from interviewer.packs import KeyPoint, Question
 from interviewer.resources import builtin_docs_dir
@@ -131,7 +131,6 @@ def collect_evidence(
     key_points: Sequence[KeyPoint] | None = None,
     rules: bool = True,
     with_misconceptions: bool = True,
-    reference_only: bool = False,
     baseline: bool = True,
 ) -> AnswerEvidence:
     """The one evidence path, for interviews, `grade`, evaluation and calibration alike.
@@ -140,7 +139,8 @@ def collect_evidence(
     without a verifier they are the only reversal check. With a verifier, each statement also carries the
     verifier's reading of the question's own reference answer (`baseline`; see reference_baselines). A
     reference-only question's key points are pieces of its reference answer; the rules read claims, not pieces,
-    so they are left out there.
+    so they are left out there. A question graded as a whole (reference_match.graded_as_a_whole) also carries
+    the answer's match with its whole reference.
     """
     points = list(question.key_points if key_points is None else key_points)
     claims = [m.claim for m in question.misconceptions] if with_misconceptions else []
@@ -170,12 +170,12 @@ def collect_evidence(
                 item.baseline = reading
         verifier_ms = (time.perf_counter() - started) * 1000
     point_items, claim_items = items[: len(points)], items[len(points) :]
-    if rules and not reference_only:
+    if rules and not question.reference_only:
         _apply_rules(point_items, sentences)
     closest = (similarities[: len(points), : len(sentences)].max(axis=0) if points
                else np.zeros(len(sentences)))
     reference = match_reference(question.question, question.reference_answer, sentences, embedder) \
-        if reference_only else None
+        if graded_as_a_whole(question) else None
     return AnswerEvidence(sentences, point_items, claim_items, closest, reference,
                           getattr(verifier, "model_id", None) if verifier is not None else None, verifier_ms)
 

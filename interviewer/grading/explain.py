@@ -86,7 +86,7 @@ def assemble_grade(
         [v.verifier_contradiction or 0.0 for v in verdicts], misconception_probability or 0.0,
         [v.verifier_support or 0.0 for v in verdicts],
     )
-    reference_only = reference is not None and calibration.reference_only is not None
+    whole_reference = reference is not None and calibration.reference_only is not None
     errors = len(contradicted) + len(misconceptions)
     strengths, gaps, advice, shown_advice = _feedback(question, verdicts, misconceptions, model_advice, model_id)
     return Grade(
@@ -99,15 +99,15 @@ def assemble_grade(
         gaps=gaps,
         advice=advice,
         flags=flags,
-        explanation=_explanation(verdicts, misconceptions, flags, combined, calibration, reference_only,
-                                 evidence_only=model_id is None),
+        explanation=_explanation(verdicts, misconceptions, flags, combined, calibration,
+                                 question.reference_only, whole_reference, evidence_only=model_id is None),
         citations=citations,
         evidence_only=model_id is None,
         model_id=model_id,
         model_note=model_note,
         prompt_version=prompt_version,
         seed=seed,
-        calibration_version=calibration.reference_only.version if reference_only and calibration.reference_only
+        calibration_version=calibration.reference_only.version if whole_reference and calibration.reference_only
         else calibration.version,
         timings=timings,
         misconceptions=list(misconceptions),
@@ -185,17 +185,20 @@ def _feedback(question: Question, verdicts: list[KeyPointVerdict], misconception
 
 
 def _explanation(verdicts: list[KeyPointVerdict], misconceptions: Sequence[MisconceptionHit], flags: list[str],
-                 combined: Combined, calibration: Calibration, reference_only: bool, *, evidence_only: bool) -> str:
-    """One paragraph saying how the overall score was reached."""
+                 combined: Combined, calibration: Calibration, reference_only: bool, whole_reference: bool, *,
+                 evidence_only: bool) -> str:
+    """One paragraph saying how the overall score was reached: from the key points (or, with none authored, the
+    reference's sentences) or, for a short reference, from the match with the whole of it."""
     covered = sum(1 for v in verdicts if v.status == "covered")
     partly = sum(1 for v in verdicts if v.status == "partly")
     contradicted = sum(1 for v in verdicts if v.status == "contradicted")
     errors = contradicted + len(misconceptions)
     overall = combined.overall
     return (
-        f"{covered} of {len(verdicts)} key points covered and {partly} partly"
+        f"{covered} of {len(verdicts)} {'reference sentences' if reference_only else 'key points'} covered and "
+        f"{partly} partly"
         + (f", {contradicted} contradicted" if contradicted else "")
-        + (f"; weighted coverage {combined.weighted_coverage:.0%}" if not reference_only
+        + (f"; weighted coverage {combined.weighted_coverage:.0%}" if not whole_reference
            else f"; no authored key points, so the match with the whole reference answer ({combined.base:.1f})")
         + (f" less {combined.penalty:.1f} for wrong claims" if errors else "")
         + (f", capped at {calibration.error_cap:g}" if combined.capped and overall >= calibration.error_cap else "")

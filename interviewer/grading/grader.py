@@ -7,9 +7,10 @@ How a score is made (the same inputs always give the same grade):
    cosine, word overlap) and the learned verifier's reading of them (grading/verifier.py: supports,
    contradicts, does not address). Without a verifier, the reversal rules (grading/contradiction.py) check.
 3. Score (grading/score.py): coverage per key point, errors in proportion to the verifier's confidence, the
-   calibrated overall map (grading/calibration.json). A question with no authored key points is scored by the
-   `reference_only` map of the answer's match with the whole reference, its reference sentences standing in
-   for key points so reversals still count.
+   calibrated overall map (grading/calibration.json). A question with no authored key points has its
+   reference's sentences for key points; when the reference is one sentence it is scored by the `reference_only`
+   map of the answer's match with the whole reference instead, its clauses standing in for key points so
+   reversals still count.
 4. The model (any GGUF; SmolLM2-135M by default) may move coverages by its measured weight
    (grading/model_weight.py; a model measured to add nothing is not asked), only with quotes found in the
    answer, never for an answer that tried to instruct the grader. Its tip is shown, labelled, only when it
@@ -58,6 +59,7 @@ from interviewer.grading.guards import (
 from interviewer.grading.model_text import review_model_prose
 from interviewer.grading.model_verdicts import apply_model_verdicts, build_messages, model_output_type
 from interviewer.grading.model_weight import COVERED_CHECK_WEIGHT, lookup_weight, model_key, weights_files
+from interviewer.grading.reference_match import graded_as_a_whole
 from interviewer.grading.score import AnswerScore, score_answer, score_point, soft_misconception_of
 from interviewer.grading.verifier import Verifier
 from interviewer.limits import GRADED_ANSWER_CHARS
@@ -160,23 +162,21 @@ class Grader:
 
     def parameters_for(self, question: Question, *, verifier_used: bool) -> Calibration:
         """The calibration that fits this evidence (fitted with or without the verifier) and this kind of question
-        (authored key points, or a reference answer only)."""
+        (key points, or a one-sentence reference answer matched as a whole)."""
         assert self.calibration is not None
-        return self.calibration.for_evidence(verifier_used).for_question(question.reference_only)
+        return self.calibration.for_evidence(verifier_used).for_question(graded_as_a_whole(question))
 
     def evidence(self, question: Question, sentences: Sequence[str],
                  key_points: Sequence[KeyPoint] | None = None) -> tuple[AnswerEvidence, str | None]:
         """The evidence for an answer's sentences, with the verifier when it works; its failure is a note."""
-        reference_only = question.reference_only
         rules = self.verifier is None or self.rules_with_verifier
         try:
             return collect_evidence(question, sentences, self.embedder, self.verifier, key_points=key_points,
-                                    rules=rules, with_misconceptions=key_points is None,
-                                    reference_only=reference_only), None
+                                    rules=rules, with_misconceptions=key_points is None), None
         except ModelError as exc:
             note = f"{exc.title}: {exc.message}; reversals were checked by the rules instead."
             return collect_evidence(question, sentences, self.embedder, None, key_points=key_points,
-                                    with_misconceptions=key_points is None, reference_only=reference_only), note
+                                    with_misconceptions=key_points is None), note
 
     def _ask_model(
         self, question: Question, cleaned: SanitisedAnswer, references: Sequence[RetrievedChunk],

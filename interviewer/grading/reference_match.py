@@ -1,11 +1,18 @@
 """How well an answer matches a reference answer as a whole: the evidence for questions with no authored key points.
 
-A dataset that gives only a reference answer (no key points) gets key points cut from the reference's sentences,
-and a one-line reference ("To simulate the behaviour of portions of the desired software product.") cut into
-pieces is a poor rubric: a right answer in other words matches no piece well. Such questions are scored from the
-answer's match with the reference as a whole instead, by a separately fitted linear map (the `reference_only`
-part of grading/calibration.json). The measures, each after leaving out the words of the question itself (a
-student repeating the question shows nothing; "question demoting" in the short-answer grading literature):
+A dataset that gives only a reference answer (no key points) gets key points cut from the reference's sentences.
+A reference of two sentences or more is a rubric of sentences, each a claim the verifier can find supported or
+reversed, and is scored as authored key points are. A one-line reference ("To simulate the behaviour of
+portions of the desired software product.") is cut into clauses, and clauses are a poor rubric: a right answer
+in other words matches no piece well. Such questions (`graded_as_a_whole`) are scored from the answer's match
+with the reference as a whole instead, by a separately fitted linear map (the `reference_only` part of
+grading/calibration.json). One map cannot serve both: fitted over short answers to one-line references and
+longer answers to references of several sentences together, it rated neither well (on the development halves
+answers that reverse a several-sentence reference averaged 2.4-2.6 of 5, and the one-line references' held-out
+Pearson fell from 0.64 to 0.50), because the verifier's reading of a reference's sentences tells right from
+reversed on the second kind and little on the first. The measures, each after leaving out the words of the
+question itself (a student repeating the question shows nothing; "question demoting" in the short-answer
+grading literature):
 
 - `similarity`: MiniLM cosine between the answer's remaining content words and the reference's;
 - `soft_recall`: for each remaining reference word, its best cosine to an answer word, averaged (a synonym or a
@@ -23,10 +30,22 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from interviewer.packs import Question
 from interviewer.retrieval.embeddings import Embedder
-from interviewer.text import tokenize
+from interviewer.text import reference_sentences, tokenize
 
 FEATURES = ("similarity", "soft_recall", "whole_similarity")
+
+
+# A reference of this many sentences or more is a rubric; a shorter one (the short-answer datasets' one or two
+# terse sentences, "Based on the function signature.") is matched as a whole.
+RUBRIC_SENTENCES = 3
+
+
+def graded_as_a_whole(question: Question) -> bool:
+    """A reference-only question whose reference is too short to be a rubric: scored by its match with the whole
+    reference."""
+    return question.reference_only and len(reference_sentences(question.reference_answer)) < RUBRIC_SENTENCES
 
 
 @dataclass(frozen=True)
@@ -87,7 +106,7 @@ def match_reference(question: str, reference: str, sentences: Sequence[str], emb
 
 
 class ReferenceCalibration(BaseModel):
-    """The linear map from a ReferenceMatch to a 0-5 score, for questions with a reference answer only."""
+    """The linear map from a ReferenceMatch to a 0-5 score, for questions with a one-sentence reference only."""
 
     version: str = "reference-uncalibrated"
     intercept: float = Field(default=0.0, description="Score with every measure at zero.")

@@ -384,7 +384,15 @@ def test_a_question_without_key_points_is_graded_against_its_reference_and_says_
     grader = Grader(embedder=BagOfWordsEmbedder(), llm=None)
     grade = grader.grade(reference_only, reference_only.reference_answer, use_model=False)
     assert grade.reference_only and grade.overall >= 4.0
-    assert "no authored key points" in grade.explanation
+    # Four sentences are a rubric: each is graded as a key point would be, and the explanation counts them.
+    assert grade.explanation.startswith(f"{len(reference_only.key_points)} of {len(reference_only.key_points)} "
+                                        "reference sentences covered")
     shown = "\n".join(format_grade(grade.model_dump(mode="json")))
     assert "The reference answer, sentence by sentence (this question has no authored key points):" in shown
     assert not grader.grade(question, question.reference_answer, use_model=False).reference_only
+    # A one-line reference is cut into clauses, a poor rubric: the answer is matched with the whole of it.
+    one_line = Question.model_validate({**data, "reference_answer": "RAG retrieves passages and puts them in the "
+                                        "prompt, so the model answers from them."})
+    graded = grader.grade(one_line, "It retrieves passages and puts them in the prompt, so the model answers from "
+                          "them.", use_model=False)
+    assert graded.reference_only and "match with the whole reference answer" in graded.explanation
