@@ -4,10 +4,11 @@ The grader's per-key-point evidence (similarity and word overlap of every answer
 search over the coverage curve (slope, threshold, overlap weight, and with a verifier its share) with a
 least-squares overall map picks the parameters with the best 5-fold cross-validated RMSE, and the figures kept
 with the fit are the held-out ones. Then the cost of wrong claims (penalties, thresholds, cap) is fitted by RMSE
-through the grader's own score function. Rows of reference-only questions whose reference is a single sentence
-fit the separate `reference_only` map instead: non-negative least squares over the answer's match with the whole
-reference (interviewer/grading/reference_match.py), its figures held out by question. A reference of several
-sentences is a rubric like authored key points, and its rows fit the key-point map with them.
+through the grader's own score function. Rows of reference-only questions whose reference is too short to be a
+rubric (reference_match.graded_as_a_whole) fit the separate `reference_only` map instead: non-negative least
+squares over the answer's match with the whole reference (interviewer/grading/reference_match.py), its figures
+held out by question. A reference of several sentences is a rubric like authored key points, and its rows fit the
+key-point map with them.
 """
 
 from __future__ import annotations
@@ -340,7 +341,7 @@ def fit_calibrations(
     """Fit whichever maps the data can inform, keeping the rest of the grader's calibration.
 
     Rows graded on key points (authored, or a reference's sentences) refit the coverage curve and its map; rows
-    with a one-sentence reference only refit the `reference_only` map. A dataset with both refits both.
+    with a short reference only refit the `reference_only` map. A dataset with both refits both.
     """
     current = grader.calibration or Calibration()
     authored = [i for i, case in enumerate(cases) if not graded_as_a_whole(case.question)]

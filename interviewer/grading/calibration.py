@@ -52,7 +52,7 @@ class Calibration(BaseModel):
     fitted_on: str = ""
     fit_figures: dict[str, float] = Field(default_factory=dict)
     reference_only: ReferenceCalibration | None = Field(
-        default=None, description="The map for questions with a one-sentence reference answer only (no key points)."
+        default=None, description="The map for questions with a short reference answer only (no key points)."
     )
 
     def for_evidence(self, verifier_used: bool) -> Calibration:
@@ -62,8 +62,8 @@ class Calibration(BaseModel):
         return self.without_verifier
 
     def for_question(self, whole_reference: bool) -> Calibration:
-        """The parameters that apply to a question: one graded by its match with a one-sentence reference takes the
-        error costs fitted on such questions (clauses of a reference are not key points)."""
+        """The parameters that apply to a question: one graded by its match with a short reference takes the error
+        costs fitted on such questions (clauses of a reference are not key points)."""
         if not whole_reference or self.reference_only is None or not self.reference_only.error_costs:
             return self
         return self.model_copy(update=dict(self.reference_only.error_costs))

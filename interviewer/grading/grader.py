@@ -8,9 +8,9 @@ How a score is made (the same inputs always give the same grade):
    contradicts, does not address). Without a verifier, the reversal rules (grading/contradiction.py) check.
 3. Score (grading/score.py): coverage per key point, errors in proportion to the verifier's confidence, the
    calibrated overall map (grading/calibration.json). A question with no authored key points has its
-   reference's sentences for key points; when the reference is one sentence it is scored by the `reference_only`
-   map of the answer's match with the whole reference instead, its clauses standing in for key points so
-   reversals still count.
+   reference's sentences for key points; when the reference is too short to be a rubric it is scored by the
+   `reference_only` map of the answer's match with the whole reference instead, its clauses standing in for key
+   points so reversals still count.
 4. The model (any GGUF; SmolLM2-135M by default) may move coverages by its measured weight
    (grading/model_weight.py; a model measured to add nothing is not asked), only with quotes found in the
    answer, never for an answer that tried to instruct the grader. Its tip is shown, labelled, only when it
@@ -162,7 +162,7 @@ class Grader:
 
     def parameters_for(self, question: Question, *, verifier_used: bool) -> Calibration:
         """The calibration that fits this evidence (fitted with or without the verifier) and this kind of question
-        (key points, or a one-sentence reference answer matched as a whole)."""
+        (key points, or a short reference answer matched as a whole)."""
         assert self.calibration is not None
         return self.calibration.for_evidence(verifier_used).for_question(graded_as_a_whole(question))
 

@@ -1,16 +1,17 @@
 """How well an answer matches a reference answer as a whole: the evidence for questions with no authored key points.
 
 A dataset that gives only a reference answer (no key points) gets key points cut from the reference's sentences.
-A reference of two sentences or more is a rubric of sentences, each a claim the verifier can find supported or
-reversed, and is scored as authored key points are. A one-line reference ("To simulate the behaviour of
-portions of the desired software product.") is cut into clauses, and clauses are a poor rubric: a right answer
-in other words matches no piece well. Such questions (`graded_as_a_whole`) are scored from the answer's match
-with the reference as a whole instead, by a separately fitted linear map (the `reference_only` part of
-grading/calibration.json). One map cannot serve both: fitted over short answers to one-line references and
-longer answers to references of several sentences together, it rated neither well (on the development halves
-answers that reverse a several-sentence reference averaged 2.4-2.6 of 5, and the one-line references' held-out
-Pearson fell from 0.64 to 0.50), because the verifier's reading of a reference's sentences tells right from
-reversed on the second kind and little on the first. The measures, each after leaving out the words of the
+A reference of three sentences or more (RUBRIC_SENTENCES) is a rubric of sentences, each a claim the verifier
+can find supported or reversed, and is scored as authored key points are. A shorter one, such as a one-line
+reference ("To simulate the behaviour of portions of the desired software product.") cut into clauses, is a poor
+rubric: a right answer in other words matches no piece well. Such questions (`graded_as_a_whole`) are scored from
+the answer's match with the reference as a whole instead, by a separately fitted linear map (the
+`reference_only` part of grading/calibration.json). One map cannot serve both: fitted over terse answers to
+short references and longer answers to references of several sentences together, it rated neither well (on the
+development halves answers reversing a several-sentence reference averaged 2.4-2.6 of 5, and on the public
+short-answer set the map's Pearson was 0.50, against 0.64 held out by question when fitted on it alone), because
+the verifier's reading of a reference's sentences tells right from reversed on long references and little on
+terse ones. The measures, each after leaving out the words of the
 question itself (a student repeating the question shows nothing; "question demoting" in the short-answer
 grading literature):
 
@@ -106,7 +107,7 @@ def match_reference(question: str, reference: str, sentences: Sequence[str], emb
 
 
 class ReferenceCalibration(BaseModel):
-    """The linear map from a ReferenceMatch to a 0-5 score, for questions with a one-sentence reference only."""
+    """The linear map from a ReferenceMatch to a 0-5 score, for questions with a short reference only."""
 
     version: str = "reference-uncalibrated"
     intercept: float = Field(default=0.0, description="Score with every measure at zero.")
