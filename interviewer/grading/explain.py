@@ -200,7 +200,9 @@ def _explanation(verdicts: list[KeyPointVerdict], misconceptions: Sequence[Misco
         + (f", {contradicted} contradicted" if contradicted else "")
         + (f"; weighted coverage {combined.weighted_coverage:.0%}" if not whole_reference
            else f"; no authored key points, so the match with the whole reference answer ({combined.base:.1f})")
-        + (f" less {combined.penalty:.1f} for wrong claims" if errors else "")
+        # A wrong claim always costs its key point's coverage; a fitted penalty of 0 takes nothing more, and
+        # "less 0.0" would read as though the error cost nothing.
+        + (f" less {combined.penalty:.1f} for wrong claims" if errors and round(combined.penalty, 1) > 0 else "")
         + (f", capped at {calibration.error_cap:g}" if combined.capped and overall >= calibration.error_cap else "")
         + f" gives {overall:.1f}/5."
         + (f" The answer states {len(misconceptions)} known misconception"

@@ -276,6 +276,12 @@ def test_reference_only_questions_see_reversals_too(tmp_path) -> None:  # type: 
     assert any(v.status == "contradicted" for v in reversed_.key_points)
     assert reversed_.overall <= 1.5 < right.overall
     assert any("Contradicted" in gap for gap in reversed_.gaps)
+    assert "contradicted" in reversed_.explanation and "less" in reversed_.explanation
+    # With no fitted penalty a wrong claim costs only its point's coverage: the explanation names the contradiction
+    # and does not claim "less 0.0" was taken off for it.
+    unpenalised = Grader(embedder=BagOfWordsEmbedder(), llm=None, verifier=verifier, calibration=calibration.model_copy(
+        update={"contradiction_penalty": 0.0})).grade(question, REVERSED_ANSWER)
+    assert "contradicted" in unpenalised.explanation and "less 0.0" not in unpenalised.explanation
 
 
 def test_a_reference_only_answer_the_verifier_reads_as_saying_the_reference_scores_higher(tmp_path) -> None:  # type: ignore[no-untyped-def]
