@@ -24,13 +24,12 @@ from interviewer.evaluation.metrics import agreement_metrics
 from interviewer.grading import Calibration, Grade, Grader
 from interviewer.grading.evidence import AnswerEvidence
 from interviewer.grading.guards import sanitise
-from interviewer.grading.reference_match import FEATURES, ReferenceCalibration, graded_as_a_whole, match_reference
+from interviewer.grading.reference_match import FEATURES, ReferenceCalibration, ReferenceMatch, graded_as_a_whole
 from interviewer.grading.score import (
     cosine_coverage,
     score_answer,
     score_point,
     soft_misconception_of,
-    weighted_mean,
 )
 
 
@@ -249,31 +248,22 @@ def fit_calibration(
 VERIFIER_COLUMNS = ("soft_contradiction_weight", "support_weight")
 
 
-def reference_features(
-    grader: Grader, cases: Sequence[GradingCase], grades: Sequence[Grade]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The ReferenceMatch measures of each answer no guard zeroed (rows), and which cases those are (a mask).
+def reference_features(grader: Grader, data: _FitData) -> np.ndarray:
+    """The ReferenceMatch measures of each usable answer (rows, in the order of `data.usable`), from the evidence
+    the grader collected: the match with the whole reference is part of it.
 
     With a verifier two more columns hold minus the weighted soft contradiction reading over the reference's
     pieces (minus: a non-negative weight on it takes points off) and the weighted support reading."""
-    usable = np.array([grade.guard is None for grade in grades], dtype=bool)
-    features = []
-    calibration = grader.calibration or Calibration()
-    for case, ok in zip(cases, usable, strict=True):
-        if not ok:
-            continue
-        sentences = sanitise(case.answer).sentences
-        row = match_reference(case.question.question, case.question.reference_answer, sentences,
-                              grader.embedder).vector()
-        if grader.verifier is not None:
-            found, _note = grader.evidence(case.question, sentences)
-            weights = [point.weight for point in case.question.key_points]
-            scored = [score_point(item, calibration, len(found.sentences)) for item in found.key_points]
-            row.append(-weighted_mean([p.contradiction_probability for p in scored], weights))
-            row.append(weighted_mean([p.support or 0.0 for p in scored], weights))
-        features.append(row)
-    columns = len(FEATURES) + (len(VERIFIER_COLUMNS) if grader.verifier is not None else 0)
-    return np.array(features, dtype=float).reshape(-1, columns), usable
+    found = [item for item in data.evidence if item is not None]
+    measures = np.array([(item.reference or ReferenceMatch(0.0, 0.0, 0.0)).vector() for item in found],
+                        dtype=float).reshape(-1, len(FEATURES))
+    if grader.verifier is None:
+        return measures
+    cases = len(data.evidence)
+    weight = np.bincount(data.case_of_point, weights=data.weight, minlength=cases)
+    support = np.bincount(data.case_of_point, weights=data.weight * data.support, minlength=cases) \
+        / np.where(weight > 0, weight, 1.0)
+    return np.column_stack([measures, -data.soft_contradiction[data.usable], support[data.usable]])
 
 
 def _fit_linear(features: np.ndarray, gold: np.ndarray) -> np.ndarray:
@@ -295,7 +285,8 @@ def fit_reference_calibration(
 
     The figures kept with it are held out by question (`folds` folds): what to expect on questions it never saw.
     """
-    features, usable = reference_features(grader, cases, grades)
+    data = _collect_evidence(grader, cases, grades)
+    features, usable = reference_features(grader, data), data.usable
     gold = np.array([case.human_score for case in cases])
     if len(features) <= features.shape[1]:
         raise DatasetError(f"fitting needs more than {features.shape[1]} graded answers to reference-only questions")
@@ -327,7 +318,6 @@ def fit_reference_calibration(
         return fitted
     # The cost of a wrong claim on these questions, fitted on them through the grader's own score function.
     current = (grader.calibration or Calibration()).model_copy(update={"reference_only": fitted})
-    data = _collect_evidence(grader, cases, grades)
     costs, rmse = _fit_error_costs(data, cases, gold, current)
     names = ("contradict_at", "misconception_at", "contradiction_penalty", "misconception_penalty", "cap_confidence",
              "error_cap")
