@@ -39,6 +39,7 @@ def _features() -> dict[str, bool]:
 
 def child_grades(answers: int, out: Path) -> None:
     from interviewer.evaluation.datasets import load_grading_dataset, with_pack_questions
+    from interviewer.evaluation.grading import grade_each
     from interviewer.grading import Grader
     from interviewer.grading.verifier import default_verifier
     from interviewer.packs import load_pack
@@ -51,13 +52,11 @@ def child_grades(answers: int, out: Path) -> None:
     cases += load_grading_dataset(dev / "reference-only.csv")[:answers // 2]
     grader = Grader(embedder=default_embedder(), llm=None, verifier=default_verifier())
     started = time.perf_counter()
-    rows = []
-    for case in cases:
-        grade = grader.grade(case.question, case.answer, use_model=False)
-        rows.append({"overall": grade.overall,
-                     "support": [v.verifier_support for v in grade.key_points],
-                     "contradiction": [v.verifier_contradiction for v in grade.key_points],
-                     "statuses": [v.status for v in grade.key_points]})
+    rows = [{"overall": grade.overall,
+             "support": [v.verifier_support for v in grade.key_points],
+             "contradiction": [v.verifier_contradiction for v in grade.key_points],
+             "statuses": [v.status for v in grade.key_points]}
+            for grade in grade_each(grader, cases, use_model=False)]
     out.write_text(json.dumps({"features": _features(), "rows": rows,
                                "seconds": time.perf_counter() - started}), encoding="utf-8")
 

@@ -86,6 +86,13 @@ def _collect_evidence(grader: Grader, cases: Sequence[GradingCase], grades: Sequ
     )
 
 
+def _case_means(data: _FitData, per_point: np.ndarray, cases: int) -> np.ndarray:
+    """Per case, the key-point-weighted mean of a per-key-point value (0 for a case with no key points)."""
+    totals = np.bincount(data.case_of_point, weights=data.weight, minlength=cases)
+    sums = np.bincount(data.case_of_point, weights=data.weight * per_point, minlength=cases)
+    return np.asarray(sums / np.where(totals > 0, totals, 1.0))
+
+
 def _weighted_coverage(data: _FitData, cases: int, slope: float, threshold: float, overlap_weight: float,
                        support_weight: float) -> np.ndarray:
     """Per case, weighted coverage as grading.score computes it before penalties; NaN for unusable cases."""
@@ -96,9 +103,7 @@ def _weighted_coverage(data: _FitData, cases: int, slope: float, threshold: floa
                             overlap_weight=overlap_weight)
     best = np.maximum.reduceat(spans, data.starts)
     coverage = ((1 - support_weight) * best + support_weight * data.support) * (1.0 - data.reversal)
-    totals = np.bincount(data.case_of_point, weights=data.weight, minlength=cases)
-    covered = np.bincount(data.case_of_point, weights=data.weight * coverage, minlength=cases)
-    values[data.usable] = covered[data.usable] / totals[data.usable]
+    values[data.usable] = _case_means(data, coverage, cases)[data.usable]
     return values
 
 
@@ -259,10 +264,7 @@ def reference_features(grader: Grader, data: _FitData) -> np.ndarray:
                         dtype=float).reshape(-1, len(FEATURES))
     if grader.verifier is None:
         return measures
-    cases = len(data.evidence)
-    weight = np.bincount(data.case_of_point, weights=data.weight, minlength=cases)
-    support = np.bincount(data.case_of_point, weights=data.weight * data.support, minlength=cases) \
-        / np.where(weight > 0, weight, 1.0)
+    support = _case_means(data, data.support, len(data.evidence))
     return np.column_stack([measures, -data.soft_contradiction[data.usable], support[data.usable]])
 
 
