@@ -1,15 +1,18 @@
-"""The AVX2-only profile, emulated: do grades and the embedded model come out the same without AVX-512 and VNNI?
+"""The AVX2-only profile: do grades and the embedded model come out the same without AVX-512 and VNNI?
 
-Usage: python benchmarks/avx2_profile.py [--answers N] [--cpu Haswell-v4]
+Usage: python benchmarks/avx2_profile.py [--answers N] [--pairs N] [--via cpuid|qemu] [--cpu Haswell-v4]
 ONNX Runtime (the embedder and the int8 verifier) picks its kernels from CPUID when it starts, so on an AVX2-only
 machine a grade runs other int8 kernels (no VNNI, saturating 16-bit sums) than on an AVX-512 one, and their
 readings can differ. This script grades the same N answers of the independent development set twice, in child
-processes: natively, and under qemu-user's emulation of an AVX2-only CPU (Debian: `apt-get install qemu-user`),
-checks which features each child's CPUID shows, and compares the scores and the verifier's readings, in the
-grades and on N written pairs of its training data read alone. It then asks
-the embedded model for one structured reply under emulation (llama.cpp is built for AVX2; an instruction beyond
-it would kill the child). Emulated wall times are printed, but they are not speed figures: the emulator runs code
-tens of times slower than the CPU would.
+processes: natively, and as an AVX2-only CPU, checks which features each child's CPUID shows, and compares the
+scores and the verifier's readings, in the grades and on N written pairs of its training data read alone. It then
+asks the embedded model for one structured reply as the AVX2-only CPU (an instruction beyond AVX2 would kill it).
+
+Two ways to be an AVX2-only CPU (`--via`, default: cpuid where the kernel offers it):
+- cpuid: `benchmarks/avx2_only.py` hides AVX-512, VNNI and bf16 from CPUID and the code runs natively, so the
+  AVX2 child's wall times are speed figures for AVX2 kernels on this CPU;
+- qemu: qemu-user's emulation of a CPU model (Debian: `apt-get install qemu-user`); its wall times are not speed
+  figures, the emulator runs code tens of times slower than the CPU would.
 """
 
 from __future__ import annotations
@@ -102,7 +105,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=24, help="built-in answers to grade (and half as many "
                         "reference-only ones)")
-    parser.add_argument("--cpu", default="Haswell-v4", help="the qemu CPU model to emulate (AVX2, no AVX-512)")
+    parser.add_argument("--via", choices=("cpuid", "qemu"), help="hide features from CPUID (default where the "
+                        "kernel can) or emulate a CPU with qemu-user")
+    parser.add_argument("--cpu", default="Haswell-v4", help="with --via qemu: the CPU model to emulate")
     parser.add_argument("--pairs", type=int, default=200, help="verifier pairs to read")
     parser.add_argument("--child", choices=("grades", "pairs", "model"), help=argparse.SUPPRESS)
     parser.add_argument("out", nargs="?", type=Path, help=argparse.SUPPRESS)
@@ -117,21 +122,28 @@ def main() -> None:
         child_model(args.out)
         return
 
+    from avx2_only import cpu_can_fault_on_cpuid
+
     from interviewer.evaluation.bench import cpu_info
 
-    qemu = shutil.which("qemu-x86_64")
-    if qemu is None:
-        sys.exit("qemu-x86_64 is not installed (Debian: apt-get install qemu-user); nothing was measured.")
+    via = args.via or ("cpuid" if cpu_can_fault_on_cpuid() else "qemu")
     cpu = cpu_info()
     print(f"host CPU: {cpu['model']}, {cpu['cores']} cores, {cpu['profile']} ({', '.join(cpu['flags'])})")
     me = [sys.executable, __file__, "--answers", str(args.answers), "--pairs", str(args.pairs), "--child"]
-    emulated = [qemu, "-cpu", args.cpu, *me]
-    native, native_s = _run([*me, "grades"], "native grading")
-    avx2, avx2_s = _run([*emulated, "grades"], "emulated grading")
+    if via == "qemu":
+        qemu = shutil.which("qemu-x86_64")
+        if qemu is None:
+            sys.exit("qemu-x86_64 is not installed (Debian: apt-get install qemu-user); nothing was measured.")
+        as_avx2, label, timed = [qemu, "-cpu", args.cpu, *me], f"emulated ({args.cpu})", False
+    else:
+        as_avx2, label, timed = [sys.executable, str(Path(__file__).with_name("avx2_only.py")), "--", *me], \
+            "CPUID masked to AVX2", True
+    native, _ = _run([*me, "grades"], "native grading")
+    avx2, _ = _run([*as_avx2, "grades"], "AVX2 grading")
     print(f"native CPUID: {native['features']}")
-    print(f"emulated ({args.cpu}) CPUID: {avx2['features']}")
+    print(f"{label} CPUID: {avx2['features']}")
     if avx2["features"].get("AVX512F") or not avx2["features"].get("AVX2"):
-        sys.exit("the emulated CPU does not show AVX2 without AVX-512; nothing was compared.")
+        sys.exit("the AVX2 child does not show AVX2 without AVX-512; nothing was compared.")
     pairs = list(zip(native["rows"], avx2["rows"], strict=True))
     score_diffs = [abs(a["overall"] - b["overall"]) for a, b in pairs]
     reading_diffs = [abs(x - y) for a, b in pairs for key in ("support", "contradiction")
@@ -141,18 +153,19 @@ def main() -> None:
     print(f"  scores that differ: {sum(d > 0 for d in score_diffs)} (largest difference {max(score_diffs):.2f})")
     print(f"  answers with a key-point verdict that differs: {status_changes}")
     print(f"  verifier readings compared: {len(reading_diffs)}, largest difference {max(reading_diffs):.4f}")
-    print(f"  wall time: native {native_s:.0f} s, emulated {avx2_s:.0f} s (emulated: not a speed figure)")
+    print(f"  grading time in the child: native {native['seconds']:.1f} s, AVX2 {avx2['seconds']:.1f} s"
+          + ("" if timed else " (emulated: not a speed figure)"))
     native_pairs, _ = _run([*me, "pairs"], "native verifier pairs")
-    avx2_pairs, _ = _run([*emulated, "pairs"], "emulated verifier pairs")
+    avx2_pairs, _ = _run([*as_avx2, "pairs"], "AVX2 verifier pairs")
     flips = sum(max(range(len(a)), key=a.__getitem__) != max(range(len(b)), key=b.__getitem__)
                 for a, b in zip(native_pairs["probabilities"], avx2_pairs["probabilities"], strict=True))
     largest = max(abs(x - y) for a, b in zip(native_pairs["probabilities"], avx2_pairs["probabilities"], strict=True)
                   for x, y in zip(a, b, strict=True))
     print(f"verifier pairs read both ways: {len(native_pairs['probabilities'])}; verdict (most likely label) "
           f"differs for {flips}; largest probability difference {largest:.4f}")
-    model, model_s = _run([*emulated, "model"], "emulated model")
-    print(f"embedded model under emulation: replied {model['reply']!r} in {model['attempts']} attempt(s), "
-          f"{model_s:.0f} s wall (not a speed figure)")
+    model, _ = _run([*as_avx2, "model"], "AVX2 model")
+    print(f"embedded model, {label}: replied {model['reply']!r} in {model['attempts']} attempt(s), "
+          f"{model['seconds']:.1f} s" + ("" if timed else " (not a speed figure)"))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ Status = Callable[[str], None]
 CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
 # Environment switches that restrict which kernels a library picks; recorded with the figures they shaped.
 KERNEL_SWITCHES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "INTERVIEWER_EMBEDDING_BACKEND", "OPENBLAS_CORETYPE",
-                   "NPY_DISABLE_CPU_FEATURES")
+                   "NPY_DISABLE_CPU_FEATURES", "INTERVIEWER_CPUID_MASK")
+# What benchmarks/avx2_only.py hides from CPUID: the flags an AVX2-only CPU does not have.
+BEYOND_AVX2 = ("avx512", "amx", "avx_vnni")
 AN_ANSWER_FOR_A_FOLLOW_UP = "I think it has to do with how the data is handled."
 
 
@@ -57,7 +59,8 @@ def peak_rss_mb() -> float:
 
 
 def cpu_info() -> dict[str, Any]:
-    """The CPU model, core count and the kernel-deciding flags, as `lscpu` reads them from /proc/cpuinfo."""
+    """The CPU model, core count and the kernel-deciding flags, as `lscpu` reads them from /proc/cpuinfo, less
+    what benchmarks/avx2_only.py hid from CPUID (libraries pick their kernels from CPUID, not /proc/cpuinfo)."""
     model, flags = "", set[str]()
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text(errors="ignore").splitlines():
@@ -67,6 +70,9 @@ def cpu_info() -> dict[str, Any]:
             elif key.strip() == "flags" and not flags:
                 flags = set(value.split())
     model = model or platform.processor() or "unknown CPU"
+    masked = os.environ.get("INTERVIEWER_CPUID_MASK") == "avx2"
+    if masked:
+        flags = {flag for flag in flags if not flag.startswith(BEYOND_AVX2)}
     present = [flag for flag in CPU_FLAGS if flag in flags]
     if "amx_bf16" in flags:
         profile = "AMX bf16"
@@ -75,7 +81,7 @@ def cpu_info() -> dict[str, Any]:
     elif "avx512f" in flags:
         profile = "AVX-512 (no bf16)"
     elif "avx2" in flags:
-        profile = "AVX2 only"
+        profile = "AVX2 only (AVX-512 hidden from CPUID)" if masked else "AVX2 only"
     else:
         profile = "no AVX2"
     return {"model": model, "cores": os.cpu_count() or 0, "flags": present, "profile": profile,

@@ -30,6 +30,19 @@ def test_cpu_info_names_the_model_and_the_kernel_flags(monkeypatch: pytest.Monke
     assert cpu["switches"]["ATEN_CPU_CAPABILITY"] == "avx2"
 
 
+def test_cpu_info_under_the_avx2_mask_names_only_what_cpuid_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    cpuinfo = "model name\t: Some CPU\nflags\t\t: fpu avx2 fma avx512f avx512_vnni avx512_bf16 avx_vnni amx_tile\n"
+    real_read_text = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: cpuinfo if str(self) == "/proc/cpuinfo"
+                        else real_read_text(self, *a, **k))
+    assert bench.cpu_info()["profile"] == "AVX-512 bf16"
+    monkeypatch.setenv("INTERVIEWER_CPUID_MASK", "avx2")
+    cpu = bench.cpu_info()
+    assert cpu["flags"] == ["avx2", "fma"]
+    assert cpu["profile"] == "AVX2 only (AVX-512 hidden from CPUID)"
+    assert cpu["switches"]["INTERVIEWER_CPUID_MASK"] == "avx2"
+
+
 def test_percentiles_use_the_nearest_rank() -> None:
     assert bench.spread([5.0, 1.0, 3.0], "x") == {"x_p50": 3.0, "x_p95": 5.0}
 
