@@ -29,7 +29,6 @@ SUPPORT, CONTRADICT, NEUTRAL = range(3)
 MODEL_FILE = Path(__file__).with_name("verifier.onnx")
 CARD_FILE = Path(__file__).with_name("verifier.json")  # how the shipped file was made: data fingerprint, figures
 MAX_PAIR_TOKENS = 128
-_BATCH = 32
 
 
 class Verifier(Protocol):
@@ -130,23 +129,26 @@ class OnnxVerifier:
         return self._session, self._tokenizer
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Each pair is run alone. The int8 model quantizes its activations with one scale per tensor, taken when
+        it runs, so in a batch a pair's reading depends on its neighbours and their padding: on the 1,151 pairs
+        of 40 grades, batches of 32 gave 75 of them (6.5%) another verdict than the same pairs read alone, and
+        moved readings by up to 0.53. Alone, a pair reads the same in any grade, beside any other sentence, or
+        from the cache; and with no padding to compute, a grade's readings are faster (p95 129 -> 87 ms here,
+        221 -> 156 ms on AVX2 kernels)."""
         result = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
         todo = [i for i, pair in enumerate(pairs) if pair not in self._cache]
         if todo:
             session, tokenizer = self._load()
-            # Similar lengths batched together pad less.
-            todo.sort(key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-            for start in range(0, len(todo), _BATCH):
-                rows = todo[start : start + _BATCH]
-                inputs = encode_pairs(tokenizer, [pairs[i] for i in rows])
+            for i in todo:
+                if pairs[i] in self._cache:  # the same pair twice in one call
+                    continue
                 try:
-                    logits = session.run(None, inputs)[0]
+                    logits = session.run(None, encode_pairs(tokenizer, [pairs[i]]))[0]
                 except Exception as exc:  # a runtime failure is a model failure, reported once with a title
                     raise ModelError(f"the verifier failed: {exc}", "Verifier failed") from exc
-                for row, probabilities in zip(rows, softmax(np.asarray(logits, dtype=np.float32)), strict=True):
-                    if len(self._cache) >= self._cache_size:
-                        self._cache.pop(next(iter(self._cache)))
-                    self._cache[pairs[row]] = probabilities
+                if len(self._cache) >= self._cache_size:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[pairs[i]] = softmax(np.asarray(logits, dtype=np.float32))[0]
         for i, pair in enumerate(pairs):
             result[i] = self._cache[pair]
         return result
