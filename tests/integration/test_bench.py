@@ -11,7 +11,8 @@ from tests.conftest import run_cli
 # The rows issue #11 asks for, by a word of their label.
 ROWS = ["--help", "first paint", "first question", "cold ingest", "unchanged re-run", "retrieval, hybrid search",
         "grading, ~80-word answer", "of which retrieval", "of which evidence", "of which model call",
-        "bare llama.cpp call", "next question or follow-up", "graph turn", "tokens/s", "peak RSS", "CPU"]
+        "bare llama.cpp call", "next question or follow-up", "graph turn", "tokens/s", "peak RSS", "CPU",
+        "the verifier's share of a grade, question read ahead"]
 
 
 @pytest.mark.real_model
@@ -30,3 +31,6 @@ def test_quick_bench_prints_every_row_and_the_cpu() -> None:
                 assert row["result"].startswith("n/a (")
             else:
                 assert row["figures"] and all(isinstance(v, int | float) for v in row["figures"].values()), row
+    verifier = next(row for row in rows if "verifier's share" in row["what"])
+    assert not verifier["unavailable"], verifier
+    assert 0 < verifier["figures"]["verifier_ms_p50"] <= verifier["figures"]["verifier_ms_p95"]
