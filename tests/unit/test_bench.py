@@ -74,3 +74,34 @@ def test_an_interview_tells_on_node_the_seconds_of_every_node_it_runs(tmp_path: 
     assert names[:3] == ["plan", "pick", "ask"]
     assert {"retrieve", "grade", "decide", "summarise"} <= set(names) <= set(NODE_NAMES)
     assert all(seconds >= 0 for _name, seconds in seen)
+
+
+def _avx2_only_script():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "avx2_only.py"
+    spec = importlib.util.spec_from_file_location("avx2_only", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_avx2_mask_says_plainly_when_the_cpu_cannot_trap_cpuid(monkeypatch: pytest.MonkeyPatch) -> None:
+    avx2_only = _avx2_only_script()
+    monkeypatch.setattr(avx2_only, "cpu_can_fault_on_cpuid", lambda: False)
+    monkeypatch.setattr("sys.argv", ["avx2_only.py", "--", "true"])
+    with pytest.raises(SystemExit) as stopped:
+        avx2_only.main()
+    assert "cannot make CPUID fault" in str(stopped.value.code) and "--via qemu" in str(stopped.value.code)
+
+
+def test_the_avx2_mask_keeps_what_the_user_preloads_and_names_itself(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    avx2_only = _avx2_only_script()
+    monkeypatch.setenv("LD_PRELOAD", "/opt/mine.so")
+    monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
+    env = avx2_only.masked_environment(tmp_path / "mask.so")
+    assert env["LD_PRELOAD"] == f"{tmp_path / 'mask.so'} /opt/mine.so"
+    assert "-AVX512F" in env["GLIBC_TUNABLES"] and env["INTERVIEWER_CPUID_MASK"] == "avx2"
+    assert "PYTHONFAULTHANDLER" not in env  # its handler would take the CPUID traps over
