@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -27,8 +28,13 @@ from pathlib import Path
 SOURCE = Path(__file__).with_name("cpuid_mask.c")
 # glibc reads CPUID in the dynamic loader, before any preloaded code runs; these keep its memcpy & co. on AVX2.
 GLIBC_HIDDEN = ("AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL", "AVX512ER", "AVX512PF", "AVX_VNNI")
-CHECK = ("from numpy._core._multiarray_umath import __cpu_features__ as f; "
-         "print(int(bool(f.get('AVX2'))), int(bool(f.get('AVX512F'))), int(bool(f.get('AVX512VNNI'))))")
+
+
+def cpuid_features() -> dict[str, bool]:
+    """What this process's CPUID shows, as NumPy's run-time dispatch read it when NumPy was imported."""
+    from numpy._core._multiarray_umath import __cpu_features__ as features
+
+    return {name: bool(features.get(name)) for name in ("AVX2", "FMA3", "AVX512F", "AVX512VNNI", "AVX512BF16")}
 
 
 def cpu_can_fault_on_cpuid() -> bool:
@@ -74,20 +80,24 @@ def masked_environment(mask: Path) -> dict[str, str]:
 
 def check(env: dict[str, str]) -> str:
     """What a child's CPUID shows under the mask, or exit when it is not AVX2 without AVX-512."""
-    done = subprocess.run([sys.executable, "-c", CHECK], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, __file__, "--features"], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"A masked child failed (exit {done.returncode}):\n{done.stderr.strip()[-800:]}")
-    avx2, avx512f, vnni = (int(x) for x in done.stdout.split())
-    if not avx2 or avx512f or vnni:
-        sys.exit(f"The mask did not take: CPUID shows AVX2={avx2} AVX512F={avx512f} AVX512VNNI={vnni}.")
+    shown = json.loads(done.stdout)
+    if not shown["AVX2"] or shown["AVX512F"] or shown["AVX512VNNI"]:
+        sys.exit(f"The mask did not take: CPUID shows {shown}.")
     return "CPUID in a masked child: AVX2 yes, AVX-512 no, VNNI no"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check that the mask takes, then exit")
+    parser.add_argument("--features", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to run (after --)")
     args = parser.parse_args()
+    if args.features:  # the child `check` runs under the mask
+        print(json.dumps(cpuid_features()))
+        return
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not args.check and not command:
         parser.error("give a command to run after --")

@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from avx2_only import cpu_can_fault_on_cpuid, cpuid_features
 from pydantic import BaseModel
 
 
@@ -33,26 +34,18 @@ class _Reply(BaseModel):
     topic: str
 
 
-def _features() -> dict[str, bool]:
-    """What this process's CPUID shows, as numpy's run-time dispatch reads it."""
-    from numpy._core._multiarray_umath import __cpu_features__ as features
-
-    return {name: bool(features.get(name)) for name in ("AVX2", "FMA3", "AVX512F", "AVX512VNNI", "AVX512BF16")}
-
-
 def child_grades(answers: int, out: Path) -> None:
-    from interviewer.evaluation.datasets import load_grading_dataset, with_pack_questions
+    from interviewer.evaluation.bench import builtin_dev_cases
+    from interviewer.evaluation.datasets import load_grading_dataset
     from interviewer.evaluation.grading import grade_each
     from interviewer.grading import Grader
     from interviewer.grading.verifier import default_verifier
-    from interviewer.packs import load_pack
-    from interviewer.resources import builtin_packs_dir, knowledge_dir
+    from interviewer.resources import knowledge_dir
     from interviewer.retrieval.embeddings import default_embedder
 
-    questions = {q.id: q for q in load_pack(builtin_packs_dir() / "genai-core.yaml").pack.questions}
-    dev = knowledge_dir() / "eval" / "independent" / "dev"
-    cases = with_pack_questions(load_grading_dataset(dev / "builtin-answers.csv"), questions)[:answers]
-    cases += load_grading_dataset(dev / "reference-only.csv")[:answers // 2]
+    cases = builtin_dev_cases(answers)
+    cases += load_grading_dataset(knowledge_dir() / "eval" / "independent" / "dev" / "reference-only.csv")[
+        :answers // 2]
     grader = Grader(embedder=default_embedder(), llm=None, verifier=default_verifier())
     started = time.perf_counter()
     rows = [{"overall": grade.overall,
@@ -60,7 +53,7 @@ def child_grades(answers: int, out: Path) -> None:
              "contradiction": [v.verifier_contradiction for v in grade.key_points],
              "statuses": [v.status for v in grade.key_points]}
             for grade in grade_each(grader, cases, use_model=False)]
-    out.write_text(json.dumps({"features": _features(), "rows": rows,
+    out.write_text(json.dumps({"features": cpuid_features(), "rows": rows,
                                "seconds": time.perf_counter() - started}), encoding="utf-8")
 
 
@@ -74,7 +67,8 @@ def child_pairs(count: int, out: Path) -> None:
     lines = (knowledge_dir() / "verifier" / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines[:count]]
     probabilities = verifier.judge([(row["statement"], row["sentence"]) for row in rows])
-    out.write_text(json.dumps({"features": _features(), "probabilities": probabilities.tolist()}), encoding="utf-8")
+    out.write_text(json.dumps({"features": cpuid_features(), "probabilities": probabilities.tolist()}),
+                   encoding="utf-8")
 
 
 def child_model(out: Path) -> None:
@@ -85,7 +79,7 @@ def child_model(out: Path) -> None:
     reply, stats = llm.complete_structured(
         [{"role": "user", "content": "Name the topic of this question in two words: what does a KV cache store?"}],
         _Reply, max_tokens=24)
-    out.write_text(json.dumps({"features": _features(), "reply": reply.topic, "attempts": stats.attempts,
+    out.write_text(json.dumps({"features": cpuid_features(), "reply": reply.topic, "attempts": stats.attempts,
                                "seconds": time.perf_counter() - started}), encoding="utf-8")
 
 
@@ -121,8 +115,6 @@ def main() -> None:
     if args.child == "model":
         child_model(args.out)
         return
-
-    from avx2_only import cpu_can_fault_on_cpuid
 
     from interviewer.evaluation.bench import cpu_info
 

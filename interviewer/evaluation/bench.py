@@ -238,26 +238,32 @@ def measure_grading(store: Path, settings: Any, questions: int = 20, read_ahead:
     return figures
 
 
+def builtin_dev_cases(answers: int) -> list[Any]:
+    """The first `answers` answers of the independent development set to built-in questions, each graded against
+    its pack question as an interview grades it (what the benchmarks that grade answers by others read)."""
+    from interviewer.evaluation.datasets import load_grading_dataset, with_pack_questions
+    from interviewer.packs import load_pack
+    from interviewer.resources import builtin_packs_dir, knowledge_dir
+
+    questions = {q.id: q for q in load_pack(builtin_packs_dir() / "genai-core.yaml").pack.questions}
+    dataset = knowledge_dir() / "eval" / "independent" / "dev" / "builtin-answers.csv"
+    return with_pack_questions(load_grading_dataset(dataset), questions)[:answers]
+
+
 def measure_verifier(answers: int = 96) -> dict[str, Any]:
     """The verifier's share of a grade as an interview pays it: answers written by others to built-in questions
     (the first `answers` of the independent development set), each graded after `Grader.prepare` read its
     question (and the verifier its reference answer) while the question was on screen. No store, no model."""
-    from interviewer.evaluation.datasets import load_grading_dataset, with_pack_questions
     from interviewer.grading import Grader
     from interviewer.grading.verifier import default_verifier
-    from interviewer.packs import load_pack
-    from interviewer.resources import builtin_packs_dir, knowledge_dir
     from interviewer.retrieval.embeddings import default_embedder
 
     verifier = default_verifier()
     if verifier is None:
         return {"unavailable": "the verifier model is missing"}
-    questions = {q.id: q for q in load_pack(builtin_packs_dir() / "genai-core.yaml").pack.questions}
-    cases = with_pack_questions(
-        load_grading_dataset(knowledge_dir() / "eval" / "independent" / "dev" / "builtin-answers.csv"), questions)
     grader = Grader(embedder=default_embedder(), llm=None, verifier=verifier)
     verifier_ms, total_ms = [], []
-    for case in cases[:answers]:
+    for case in builtin_dev_cases(answers):
         grader.prepare(case.question)
         started = time.perf_counter()
         grade = grader.grade(case.question, case.answer, use_model=False)
