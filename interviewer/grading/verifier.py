@@ -91,7 +91,7 @@ class OnnxVerifier:
     def __init__(self, model_file: Path = MODEL_FILE, *, threads: int | None = None,
                  cache_size: int = 60_000) -> None:
         # `threads` pairs run at once, one core each: a pair alone is a small matrix product that two cores split
-        # poorly (benchmarks/verifier_bench.py p95: 87 -> 79 ms here, 156 -> 141 ms on AVX2 kernels), and the
+        # poorly (benchmarks/verifier_bench.py p95: 87 -> 79 ms here, 156 -> 138-150 ms on AVX2 kernels), and the
         # readings are bit for bit the same.
         self.model_file = model_file
         card = load_card(model_file.with_suffix(".json"))
