@@ -2,7 +2,8 @@
 int8 ONNX file with a card that records what it was trained on.
 
 Data: knowledge/verifier/pairs.jsonl, one pair a line (statement, sentence, label, how, group, source), written
-for the purpose from prompts that saw only the statements (knowledge/verifier/README.md says how). To it the
+for the purpose from prompts that saw only the statements (knowledge/verifier/README.md says how), and the name
+swaps assembling derives from them (a sibling's name in a point's written support: `name_swaps`). To it the
 trainer adds hard negatives the data implies: a sentence written to support one key point is a neutral for the
 other key points of its question (without them the model learns "same topic, other words = contradict").
 
@@ -24,6 +25,7 @@ import logging
 import os
 import platform
 import random
+import re
 import sys
 import time
 import warnings
@@ -179,6 +181,149 @@ def assemble_pairs(raw_dir: Path, pack_questions: dict[str, Any]) -> list[dict[s
                          "how": record.get("how", ""), "group": f"{field}/{record['q']}",
                          "source": f"{path.stem}/{record['q']}/{record['t']}"})
     return rows
+
+
+def question_texts(raw_dir: Path) -> dict[str, str]:
+    """Each question's own wording, by question id: the built-in questions the writers were shown
+    (raw/inputs/*.jsonl) and the questions writers composed (the `"type": "question"` lines of raw/*.jsonl)."""
+    texts: dict[str, str] = {}
+    for path in sorted((raw_dir / "inputs").glob("*.jsonl")) + sorted(raw_dir.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if "question_id" in record:
+                texts[record["question_id"]] = str(record.get("question", ""))
+            elif record.get("type") == "question":
+                texts[record["q"]] = str(record.get("question", ""))
+    return texts
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.\-][A-Za-z0-9_]+)*(?:\(\))?")
+_FUNCTION_WORDS = frozenset("""a an the and or but not no of to in on at by for with from as is are was were be been it
+its this that these those than then when which who what how why each every all any both one two can may must should
+would will do does done has have had more most less least only also into over under per via so such very if else there
+their they them""".split())
+# "A and B", "A, B", "A vs B", "A or B", "A/B": two names listed side by side
+_LISTED = r"(?:,|, and| and| or| vs\.?| versus|/)\s*(?:the |a |an )?"
+# two names set against each other in one sentence of the question's data
+_CONTRASTED = r",? (?:vs\.?|versus|and|or|over|than|instead of|rather than|not|unlike) (?:the |a |an )?"
+# a sentence naming both without giving each its own role: swapping them changes nothing
+_SYMMETRIC = re.compile(r"\b(?:both|either|neither|same|like)\b", re.IGNORECASE)
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """The name as a whole word (not inside ROUGE-N or torch.nn); a lower-case word matches any case."""
+    return re.compile(rf"(?<![\w.\-]){re.escape(name)}(?![\w\-]|\.\w)", re.IGNORECASE if name.islower() else 0)
+
+
+def _coined(name: str) -> bool:
+    """A name no one writes as an ordinary word: an acronym, CamelCase, snake_case, dotted, with digits or ()."""
+    return bool(re.search(r"[_.()\d]", name) or re.search(r".[A-Z]", name))
+
+
+def _side_by_side(first: str, second: str, separator: str, text: str) -> bool:
+    a = rf"(?<![\w.\-]){re.escape(first)}(?![\w\-])"
+    b = rf"(?<![\w.\-]){re.escape(second)}(?![\w\-])"
+    return re.search(f"{a}{separator}{b}|{b}{separator}{a}", text, re.IGNORECASE) is not None
+
+
+def _in_case_of(found: str, name: str) -> str:
+    return name[0].upper() + name[1:] if found[0].isupper() and name.islower() else name
+
+
+def _put_sibling(sentence: str, own: str, sibling: str) -> str | None:
+    """The sentence with the sibling's name in place of the point's own (both exchanged where it names both), or
+    None where it does not name the point's thing or gives both names one role."""
+    own_pattern, sibling_pattern = _name_pattern(own), _name_pattern(sibling)
+    if not own_pattern.search(sentence):
+        return None
+    if not sibling_pattern.search(sentence):
+        return own_pattern.sub(lambda found: _in_case_of(found.group(0), sibling), sentence)
+    if _SYMMETRIC.search(sentence) or _side_by_side(own, sibling, f"(?:{_LISTED}|-)", sentence):
+        return None
+    marker = "\x00"
+    exchanged = sibling_pattern.sub(lambda found: _in_case_of(found.group(0), own), own_pattern.sub(marker, sentence))
+    return exchanged.replace(marker, sibling)
+
+
+def name_swaps(rows: Sequence[dict[str, str]], questions: dict[str, str]) -> list[dict[str, str]]:
+    """Contradictions made from written support by putting a sibling's name in place of the point's own.
+
+    Where a question sets named things against each other (BLEU and ROUGE, liveness and readiness probes, T5 and
+    BART) and each key point gives one of them a property, a sentence written to support "A does P" becomes,
+    with B's name put in A's place, "B does P": the confusion candidates make, naming only the sibling. Similarity
+    cannot see it (every other word is shared), and written reversals rarely take this form.
+
+    A point's name: a word of its statement that most of its supporting sentences repeat, that the sibling
+    statement does not use, and that is coined (an acronym, CamelCase, snake_case, digits) or named in the
+    question and used by no other point. Two names are siblings when they are the same kind of word and the
+    question's data sets them against each other ("A vs B", "A rather than B") at least twice, or once when both
+    are coined and named in the question; plain words only when the question lists them side by side
+    ("liveness, readiness and startup probes"). A sentence naming both has them exchanged, unless it gives them
+    the same role ("both", "A and B")."""
+    supports: dict[str, dict[tuple[str, str], list[str]]] = defaultdict(lambda: defaultdict(list))
+    texts: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        texts[row["group"]].update((row["statement"], row["sentence"]))
+        target = row["source"].rsplit("/", 1)[-1]
+        if row["label"] == "support" and target.startswith("kp:"):
+            supports[row["group"]][(target, row["statement"])].append(row["sentence"])
+    derived: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for group, points in sorted(supports.items()):
+        question_id = group.rsplit("/", 1)[-1]
+        question = questions.get(question_id, "")
+
+        def contrasted(x: str, y: str, group: str = group) -> int:
+            return sum(1 for text in texts[group] if _side_by_side(x, y, _CONTRASTED, text))
+
+        names: dict[tuple[str, str], list[str]] = {}
+        for point, sentences in points.items():
+            names[point] = []
+            for word in dict.fromkeys(_NAME.findall(point[1])):
+                pattern = _name_pattern(word)
+                if len(word) < 2 or word.lower() in _FUNCTION_WORDS:
+                    continue
+                if 2 * sum(1 for s in sentences if pattern.search(s)) < len(sentences):
+                    continue
+                # a plain word names a point only when no other point of the question uses it ("control" in "flow
+                # control" and "congestion control" is no name)
+                if _coined(word) or (pattern.search(question)
+                                     and not any(pattern.search(other) for _, other in points if other != point[1])):
+                    names[point].append(word)
+        for (target, statement), sentences in sorted(points.items()):
+            for other_point in sorted(points):
+                other = other_point[1]
+                if other == statement:
+                    continue
+                for own in names[(target, statement)]:
+                    for sibling in names[other_point]:
+                        own_pattern, sibling_pattern = _name_pattern(own), _name_pattern(sibling)
+                        if _coined(own) != _coined(sibling) or own_pattern.search(other) \
+                                or sibling_pattern.search(statement):
+                            continue
+                        times = contrasted(own, sibling)
+                        named = own_pattern.search(question) and sibling_pattern.search(question)
+                        if _coined(own):
+                            if not (times >= 2 or (named and times >= 1)):
+                                continue
+                        elif not (_side_by_side(own, sibling, _LISTED, question) and times >= 2):
+                            continue
+                        for sentence in sentences:
+                            swapped_text = _put_sibling(sentence, own, sibling)
+                            if swapped_text is None:
+                                continue
+                            if (statement, swapped_text) in seen:
+                                continue
+                            seen.add((statement, swapped_text))
+                            derived.append({"statement": statement, "sentence": swapped_text, "label": "contradict",
+                                            "how": "name-substituted", "group": group,
+                                            "source": f"name-swap/{question_id}/{target}"})
+    return derived
 
 
 def is_held_out(group: str, every: int) -> bool:
@@ -480,6 +625,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.assemble:
         raw = data_file().parent / "raw"
         rows = assemble_pairs(raw, statements_shown(raw / "inputs"))
+        rows += name_swaps(rows, question_texts(raw))
         target = args.data or data_file()
         target.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
         print(f"{len(rows)} pairs written to {target} ({dict(Counter(r['label'] for r in rows))})")

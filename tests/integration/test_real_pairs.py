@@ -33,8 +33,10 @@ def test_the_verifier_scores_contradicting_answers_below_right_ones() -> None:
     result = run_cli("eval", "pairs", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    # Measured with verifier 2026-12-05-89283018 (trained with key-point pairs in context) and fit-1144rows: right
-    # 1.87, contradicting 0.80, 16% 2 points apart, 77% caught; with 2026-12-05-8b5518f3 (the learners'-fields
+    # Measured with verifier 2026-12-05-ed265881 (the named-things round and name swaps) and its refit of
+    # fit-1432rows: right 1.76, contradicting 0.86, 16% 2 points apart, 62% caught; with 2026-12-05-89283018
+    # (trained with key-point pairs in context) and fit-1144rows: right 1.87, contradicting 0.80, 16% 2 points
+    # apart, 77% caught; with 2026-12-05-8b5518f3 (the learners'-fields
     # round) and fit-1036rows: right 1.49, contradicting 0.62, 13% apart, 67% caught; with 2026-12-05-b3a27899 (the
     # long-sentence round) and fit-928rows: right 1.53, contradicting 0.65, 16% apart, 68% caught. The verifier
     # before those (2026-12-04-82a720cd): right 1.96, contradicting 0.72, 26% apart, 54% caught. More reversals are

@@ -159,6 +159,48 @@ def test_raw_pairs_resolve_to_the_statements_their_writers_saw(tmp_path) -> None
     assert rows[-1]["group"] == "k8s/k1"
 
 
+def test_a_siblings_name_in_a_points_support_is_learnt_as_contradicting_it() -> None:
+    """"prefetch_related does the JOIN" shares every word with support for "select_related does a JOIN" but one:
+    the name. Written support with the sibling's name put in place of the point's own becomes a contradiction."""
+    from interviewer.grading.train_verifier import name_swaps
+
+    def row(statement: str, sentence: str, target: str, label: str = "support") -> dict[str, str]:
+        return {"statement": statement, "sentence": sentence, "label": label, "how": "paraphrase",
+                "group": "orm/dj-joins", "source": f"batch/dj-joins/{target}"}
+
+    select = "select_related follows foreign keys with a SQL JOIN in one query."
+    prefetch = "prefetch_related runs a second query per relation and joins the rows in Python."
+    rows = [
+        row(select, "select_related does it in a single query with a JOIN.", "kp:select"),
+        row(select, "Use select_related for foreign keys, unlike prefetch_related which runs another query.",
+            "kp:select"),
+        row(select, "Both select_related and prefetch_related cut queries.", "kp:select"),
+        row(prefetch, "prefetch_related issues one extra query, then stitches rows in Python.", "kp:prefetch"),
+        row(prefetch, "prefetch_related rather than select_related for many-to-many.", "kp:prefetch"),
+        row(prefetch, "A JOIN in one query is what it avoids.", "kp:prefetch", "neutral"),
+    ]
+    derived = name_swaps(rows, {"dj-joins": "How do select_related and prefetch_related differ?"})
+    against_select = {d["sentence"] for d in derived if d["statement"] == select}
+    assert "prefetch_related does it in a single query with a JOIN." in against_select
+    assert ("Use prefetch_related for foreign keys, unlike select_related which runs another query."
+            in against_select)  # both named: their roles exchanged
+    assert not any(s.startswith("Both") for s in against_select)  # the same role for both: nothing to swap
+    assert {d["label"] for d in derived} == {"contradict"}
+    assert any(d["statement"] == prefetch and d["sentence"].startswith("select_related issues") for d in derived)
+
+    # plain words are names only when the question lists them and no other point uses them
+    plain = [row("A failing liveness probe restarts the container.", "Liveness fails, container restarted.", "kp:l"),
+             row("A failing readiness probe removes the pod from endpoints.", "Readiness failing drops the pod.",
+                 "kp:r"),
+             row("A failing liveness probe restarts the container.",
+                 "liveness, not readiness, is what restarts it", "kp:l"),
+             row("A failing liveness probe restarts the container.", "readiness vs liveness: liveness restarts.",
+                 "kp:l")]
+    listed = name_swaps(plain, {"dj-joins": "How do liveness and readiness probes differ?"})
+    assert "Readiness fails, container restarted." in {d["sentence"] for d in listed}
+    assert name_swaps(plain, {"dj-joins": "What do probes do?"}) == []
+
+
 def test_hard_negatives_are_other_key_points_supports_within_a_question() -> None:
     from interviewer.grading.train_verifier import Pair
 
@@ -217,7 +259,7 @@ def test_shipped_verifier_matches_its_training_data() -> None:
 @pytest.mark.real_model
 def test_shipped_verifier_reproduces_its_held_out_figures() -> None:
     """The shipped int8 file, run as grading runs it, on the question groups it never trained on: the accuracy and
-    contradiction precision its card reports (0.866 and 0.842 for 2026-12-05-89283018, each pair read alone as
+    contradiction precision its card reports (0.854 and 0.842 for 2026-12-05-ed265881, each pair read alone as
     grading reads it), and at least 0.8 each."""
     import random
 
