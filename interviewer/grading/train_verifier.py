@@ -125,9 +125,28 @@ def statements_shown(inputs_dir: Path) -> dict[str, Any]:
             if line.strip():
                 record = json.loads(line)
                 questions[record["question_id"]] = {
+                    "question": str(record.get("question", "")),
                     "key_points": {k["id"]: k["statement"] for k in record["key_points"]},
                     "misconceptions": [m["claim"] for m in record["misconceptions"]],
                     "reference_sentences": list(record["reference_sentences"]),
+                }
+    return questions
+
+
+def written_questions(raw_dir: Path) -> dict[str, Any]:
+    """The questions writers composed (the `"type": "question"` lines of raw/*.jsonl), by question id, in the
+    form statements_shown gives, with the field each belongs to."""
+    questions: dict[str, Any] = {}
+    for path in sorted(raw_dir.glob("*.jsonl")):  # questions written in one file may get pairs in another
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line) if line.strip().startswith('{"type": "question"') else None
+            if record is not None:
+                questions[record["q"]] = {
+                    "question": str(record.get("question", "")),
+                    "field": record.get("field", "other"),
+                    "key_points": {k["id"]: k["statement"] for k in record.get("key_points", [])},
+                    "misconceptions": [m["claim"] for m in record.get("misconceptions", [])],
+                    "reference_sentences": [],
                 }
     return questions
 
@@ -139,18 +158,8 @@ def assemble_pairs(raw_dir: Path, pack_questions: dict[str, Any]) -> list[dict[s
     `pack_questions` maps question ids to {key_points: {id: statement}, misconceptions: [claim],
     reference_sentences: [sentence]}."""
     rows: list[dict[str, str]] = []
-    questions = dict(pack_questions)
-    field_of: dict[str, str] = {}
-    for path in sorted(raw_dir.glob("*.jsonl")):  # questions written in one file may get pairs in another
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line) if line.strip().startswith('{"type": "question"') else None
-            if record is not None:
-                field_of[record["q"]] = record.get("field", "other")
-                questions[record["q"]] = {
-                    "key_points": {k["id"]: k["statement"] for k in record.get("key_points", [])},
-                    "misconceptions": [m["claim"] for m in record.get("misconceptions", [])],
-                    "reference_sentences": [],
-                }
+    written = written_questions(raw_dir)
+    questions = {**pack_questions, **written}
     for path in sorted(raw_dir.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
@@ -176,30 +185,17 @@ def assemble_pairs(raw_dir: Path, pack_questions: dict[str, Any]) -> list[dict[s
                 print(f"{path.name}:{number}: target {record.get('t')!r} of {record.get('q')!r} unresolved or "
                       "incomplete, skipped", file=sys.stderr)
                 continue
-            field = field_of.get(record["q"], "genai-core")
+            field = written[record["q"]]["field"] if record["q"] in written else "genai-core"
             rows.append({"statement": statement, "sentence": text, "label": record["label"],
                          "how": record.get("how", ""), "group": f"{field}/{record['q']}",
                          "source": f"{path.stem}/{record['q']}/{record['t']}"})
     return rows
 
 
-def question_texts(raw_dir: Path) -> dict[str, str]:
-    """Each question's own wording, by question id: the built-in questions the writers were shown
-    (raw/inputs/*.jsonl) and the questions writers composed (the `"type": "question"` lines of raw/*.jsonl)."""
-    texts: dict[str, str] = {}
-    for path in sorted((raw_dir / "inputs").glob("*.jsonl")) + sorted(raw_dir.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if "question_id" in record:
-                texts[record["question_id"]] = str(record.get("question", ""))
-            elif record.get("type") == "question":
-                texts[record["q"]] = str(record.get("question", ""))
-    return texts
+def question_texts(*question_sets: dict[str, Any]) -> dict[str, str]:
+    """Each question's own wording, by question id, from statements_shown and written_questions."""
+    return {question_id: question.get("question", "") for questions in question_sets
+            for question_id, question in questions.items()}
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.\-][A-Za-z0-9_]+)*(?:\(\))?")
@@ -277,53 +273,58 @@ def name_swaps(rows: Sequence[dict[str, str]], questions: dict[str, str]) -> lis
     for group, points in sorted(supports.items()):
         question_id = group.rsplit("/", 1)[-1]
         question = questions.get(question_id, "")
-
-        def contrasted(x: str, y: str, group: str = group) -> int:
-            return sum(1 for text in texts[group] if _side_by_side(x, y, _CONTRASTED, text))
-
-        names: dict[tuple[str, str], list[str]] = {}
-        for point, sentences in points.items():
-            names[point] = []
-            for word in dict.fromkeys(_NAME.findall(point[1])):
-                pattern = _name_pattern(word)
-                if len(word) < 2 or word.lower() in _FUNCTION_WORDS:
-                    continue
-                if 2 * sum(1 for s in sentences if pattern.search(s)) < len(sentences):
-                    continue
-                # a plain word names a point only when no other point of the question uses it ("control" in "flow
-                # control" and "congestion control" is no name)
-                if _coined(word) or (pattern.search(question)
-                                     and not any(pattern.search(other) for _, other in points if other != point[1])):
-                    names[point].append(word)
+        names = _point_names(points, question)
         for (target, statement), sentences in sorted(points.items()):
-            for other_point in sorted(points):
-                other = other_point[1]
+            for (_, other) in sorted(points):
                 if other == statement:
                     continue
-                for own in names[(target, statement)]:
-                    for sibling in names[other_point]:
-                        own_pattern, sibling_pattern = _name_pattern(own), _name_pattern(sibling)
-                        if _coined(own) != _coined(sibling) or own_pattern.search(other) \
-                                or sibling_pattern.search(statement):
+                pairs = [(own, sibling) for own in names[statement] for sibling in names[other]
+                         if _siblings(own, sibling, statement, other, question, texts[group])]
+                for own, sibling in pairs:
+                    for sentence in sentences:
+                        swapped_text = _put_sibling(sentence, own, sibling)
+                        if swapped_text is None or (statement, swapped_text) in seen:
                             continue
-                        times = contrasted(own, sibling)
-                        named = own_pattern.search(question) and sibling_pattern.search(question)
-                        if _coined(own):
-                            if not (times >= 2 or (named and times >= 1)):
-                                continue
-                        elif not (_side_by_side(own, sibling, _LISTED, question) and times >= 2):
-                            continue
-                        for sentence in sentences:
-                            swapped_text = _put_sibling(sentence, own, sibling)
-                            if swapped_text is None:
-                                continue
-                            if (statement, swapped_text) in seen:
-                                continue
-                            seen.add((statement, swapped_text))
-                            derived.append({"statement": statement, "sentence": swapped_text, "label": "contradict",
-                                            "how": "name-substituted", "group": group,
-                                            "source": f"name-swap/{question_id}/{target}"})
+                        seen.add((statement, swapped_text))
+                        derived.append({"statement": statement, "sentence": swapped_text, "label": "contradict",
+                                        "how": "name-substituted", "group": group,
+                                        "source": f"name-swap/{question_id}/{target}"})
     return derived
+
+
+def _point_names(points: dict[tuple[str, str], list[str]], question: str) -> dict[str, list[str]]:
+    """Per key point statement, its names: words of it that most of its supporting sentences repeat, coined, or
+    named in the question and used by no other point ("control" in "flow control" and "congestion control" is no
+    name)."""
+    statements = [statement for _, statement in points]
+    names: dict[str, list[str]] = {}
+    for (_, statement), sentences in points.items():
+        names[statement] = []
+        for word in dict.fromkeys(_NAME.findall(statement)):
+            pattern = _name_pattern(word)
+            if len(word) < 2 or word.lower() in _FUNCTION_WORDS:
+                continue
+            if 2 * sum(1 for s in sentences if pattern.search(s)) < len(sentences):
+                continue
+            if _coined(word) or (pattern.search(question)
+                                 and not any(pattern.search(other) for other in statements if other != statement)):
+                names[statement].append(word)
+    return names
+
+
+def _siblings(own: str, sibling: str, statement: str, other: str, question: str, texts: set[str]) -> bool:
+    """Whether `own` (a name of `statement`) and `sibling` (a name of `other`) are two things the question sets
+    against each other: the same kind of word, each absent from the other's statement, contrasted in the
+    question's data twice (coined names: once, when the question names both), plain words listed side by side in
+    the question."""
+    own_pattern, sibling_pattern = _name_pattern(own), _name_pattern(sibling)
+    if _coined(own) != _coined(sibling) or own_pattern.search(other) or sibling_pattern.search(statement):
+        return False
+    times = sum(1 for text in texts if _side_by_side(own, sibling, _CONTRASTED, text))
+    if _coined(own):
+        named = own_pattern.search(question) is not None and sibling_pattern.search(question) is not None
+        return times >= 2 or (named and times >= 1)
+    return _side_by_side(own, sibling, _LISTED, question) and times >= 2
 
 
 def is_held_out(group: str, every: int) -> bool:
@@ -624,8 +625,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.assemble:
         raw = data_file().parent / "raw"
-        rows = assemble_pairs(raw, statements_shown(raw / "inputs"))
-        rows += name_swaps(rows, question_texts(raw))
+        shown = statements_shown(raw / "inputs")
+        rows = assemble_pairs(raw, shown)
+        rows += name_swaps(rows, question_texts(shown, written_questions(raw)))
         target = args.data or data_file()
         target.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
         print(f"{len(rows)} pairs written to {target} ({dict(Counter(r['label'] for r in rows))})")
