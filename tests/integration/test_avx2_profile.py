@@ -21,13 +21,15 @@ CPU_FLAGS = next((line.split() for line in Path("/proc/cpuinfo").read_text(error
 # Grades three answers to one built-in question and reads 60 written pairs alone; prints what it saw.
 CHILD = """
 import json
+import sys
+sys.path.insert(0, "benchmarks")
+from avx2_only import cpuid_features
 from interviewer.evaluation.bench import cpu_info
 from interviewer.grading import Grader
 from interviewer.grading.verifier import default_verifier
 from interviewer.packs import load_pack
 from interviewer.resources import builtin_packs_dir, knowledge_dir
 from interviewer.retrieval.embeddings import default_embedder
-from numpy._core._multiarray_umath import __cpu_features__ as features
 
 pack = load_pack(builtin_packs_dir() / "genai-core.yaml").pack
 question = next(q for q in pack.questions if q.id == "fine-tuning-lora-how-it-works")
@@ -42,7 +44,7 @@ scores = [grader.grade(question, answer, use_model=False).overall for answer in 
 lines = (knowledge_dir() / "verifier" / "pairs.jsonl").read_text(encoding="utf-8").splitlines()[:60]
 rows = [json.loads(line) for line in lines]
 readings = default_verifier().judge([(row["statement"], row["sentence"]) for row in rows]).tolist()
-print(json.dumps({"profile": cpu_info()["profile"], "avx512f": bool(features.get("AVX512F")),
+print(json.dumps({"profile": cpu_info()["profile"], "avx512f": cpuid_features()["AVX512F"],
                   "scores": scores, "readings": readings}))
 """
 
