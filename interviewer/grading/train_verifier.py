@@ -151,14 +151,15 @@ def written_questions(raw_dir: Path) -> dict[str, Any]:
     return questions
 
 
-def assemble_pairs(raw_dir: Path, pack_questions: dict[str, Any]) -> list[dict[str, str]]:
+def assemble_pairs(raw_dir: Path, pack_questions: dict[str, Any],
+                   written: dict[str, Any] | None = None) -> list[dict[str, str]]:
     """Self-contained pairs from the raw files as written (knowledge/verifier/raw/): each line names its target
     (`kp:<id>`, `mc:<i>`, `ref:<i>`) in a question, which is resolved here to the statement's text, so the data
     keeps its meaning when the pack is edited later. Lines of the other-fields file carry their own questions.
     `pack_questions` maps question ids to {key_points: {id: statement}, misconceptions: [claim],
-    reference_sentences: [sentence]}."""
+    reference_sentences: [sentence]}. `written` is written_questions(raw_dir), when the caller has read it."""
     rows: list[dict[str, str]] = []
-    written = written_questions(raw_dir)
+    written = written_questions(raw_dir) if written is None else written
     questions = {**pack_questions, **written}
     for path in sorted(raw_dir.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -211,6 +212,7 @@ _CONTRASTED = r",? (?:vs\.?|versus|and|or|over|than|instead of|rather than|not|u
 _SYMMETRIC = re.compile(r"\b(?:both|either|neither|same|like)\b", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)  # the same few names are matched against every sentence of their question
 def _name_pattern(name: str) -> re.Pattern[str]:
     """The name as a whole word (not inside ROUGE-N or torch.nn); a lower-case word matches any case."""
     return re.compile(rf"(?<![\w.\-]){re.escape(name)}(?![\w\-]|\.\w)", re.IGNORECASE if name.islower() else 0)
@@ -625,9 +627,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.assemble:
         raw = data_file().parent / "raw"
-        shown = statements_shown(raw / "inputs")
-        rows = assemble_pairs(raw, shown)
-        rows += name_swaps(rows, question_texts(shown, written_questions(raw)))
+        shown, written = statements_shown(raw / "inputs"), written_questions(raw)
+        rows = assemble_pairs(raw, shown, written)
+        rows += name_swaps(rows, question_texts(shown, written))
         target = args.data or data_file()
         target.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
         print(f"{len(rows)} pairs written to {target} ({dict(Counter(r['label'] for r in rows))})")
