@@ -4,8 +4,9 @@ Usage: python benchmarks/verifier_bench.py [--answers N]
 Grades N answers of the independent development set (strong, wrong and partial answers to built-in questions)
 with the bundled embedder and the shipped verifier, no model and no store, each after `Grader.prepare` read its
 question ahead as an interview does, and prints p50/p95 of the verifier's time per grade (both readings
-included) and of the whole grade, then the first grade of a new process after `Grader.prepare` loaded the models
-while the question was read. Names the CPU.
+included), the same after the answer was read at each pause in typing as the TUI reads it, and of the whole
+grade; then the first grade of a new process after `Grader.prepare` loaded the models while the question was
+read. Names the CPU.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ def main() -> None:
         raise SystemExit(figures["unavailable"])
     print(f"verifier share of a grade over {figures['answers']} answers: p50 {figures['verifier_ms_p50']:.0f} ms, "
           f"p95 {figures['verifier_ms_p95']:.0f} ms (target p95 <= 150 ms)")
+    print(f"after ctrl+s, the answer read at each pause in typing (one after each sentence but the last): "
+          f"p50 {figures['typed_verifier_ms_p50']:.0f} ms, p95 {figures['typed_verifier_ms_p95']:.0f} ms "
+          f"(each pause's reading p50 {figures['draft_read_ms_p50']:.0f} ms, "
+          f"p95 {figures['draft_read_ms_p95']:.0f} ms)")
     print(f"whole grade (no store, no model): p50 {figures['grade_ms_p50']:.0f} ms, "
           f"p95 {figures['grade_ms_p95']:.0f} ms; peak RSS {figures['peak_rss_mb']:.0f} MB")
     first = measure_first_grade(None)

@@ -38,6 +38,15 @@ def split_sentences(text: str) -> list[str]:
     return [part for part in parts if _WORD.search(part)]
 
 
+def finished_text(draft: str) -> str:
+    """The part of a draft being typed whose sentences are finished: up to the last sentence end, or all of it when
+    it ends with . ! or ? (the candidate paused after a full stop). The sentence still being typed is left out."""
+    if draft.rstrip().endswith((".", "!", "?")):
+        return draft
+    ends = list(_SENTENCE_END.finditer(draft))
+    return draft[: ends[-1].start()] if ends else ""
+
+
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match 'embeddings' with 'embedding' and 'indexes' with 'index'."""
     if len(word) <= 4 or word.isdigit():

@@ -142,6 +142,13 @@ class InterviewSession:
         assert self._pack_name is not None, "prepare() needs a turn from start(), resume() or send()"
         self.deps.grader.prepare(self.deps.pack(self._pack_name).question(turn.question_id))
 
+    def read_draft(self, turn: Turn, draft: str) -> None:
+        """Have the grader read the finished sentences of the answer being typed to `turn` (Grader.read_draft), so
+        the grade after it is sent waits only for the newest. Like `prepare`, it touches only the grader."""
+        assert self._pack_name is not None, "read_draft() needs a turn from start(), resume() or send()"
+        question = self.deps.pack(self._pack_name).question(turn.question_id)
+        self.deps.grader.read_draft(question, draft, turn.key_point_id if turn.kind == "follow-up" else None)
+
     def transcript(self) -> list[Event]:
         """The whole transcript so far (from the checkpoint, or from the history once the session is archived)."""
         assert self.session_id is not None

@@ -253,23 +253,37 @@ def builtin_dev_cases(answers: int) -> list[Any]:
 def measure_verifier(answers: int = 96) -> dict[str, Any]:
     """The verifier's share of a grade as an interview pays it: answers written by others to built-in questions
     (the first `answers` of the independent development set), each graded after `Grader.prepare` read its
-    question (and the verifier its reference answer) while the question was on screen. No store, no model."""
+    question (and the verifier its reference answer) while the question was on screen. No store, no model.
+
+    Twice: the answer arriving whole (every pair read after it is sent: the verifier's whole cost), and the answer
+    read as it was typed, the way the TUI reads it at each pause (`Grader.read_draft` after every sentence but the
+    last, whose ctrl+s follows it at once), by a second verifier whose readings start empty."""
     from interviewer.grading import Grader
-    from interviewer.grading.verifier import default_verifier
+    from interviewer.grading.verifier import OnnxVerifier, default_verifier
     from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.text import split_sentences
 
     verifier = default_verifier()
     if verifier is None:
         return {"unavailable": "the verifier model is missing"}
-    grader = Grader(embedder=default_embedder(), llm=None, verifier=verifier)
-    verifier_ms, total_ms = [], []
+    whole = Grader(embedder=default_embedder(), llm=None, verifier=verifier)
+    typed = Grader(embedder=default_embedder(), llm=None, verifier=OnnxVerifier())
+    verifier_ms, total_ms, typed_ms, draft_ms = [], [], [], []
     for case in builtin_dev_cases(answers):
-        grader.prepare(case.question)
+        whole.prepare(case.question)
         started = time.perf_counter()
-        grade = grader.grade(case.question, case.answer, use_model=False)
+        grade = whole.grade(case.question, case.answer, use_model=False)
         total_ms.append((time.perf_counter() - started) * 1000)
         verifier_ms.append(grade.timings.verifier_ms)
+        typed.prepare(case.question)
+        sentences = split_sentences(case.answer)
+        for count in range(1, len(sentences)):
+            started = time.perf_counter()
+            typed.read_draft(case.question, " ".join(sentences[:count]))
+            draft_ms.append((time.perf_counter() - started) * 1000)
+        typed_ms.append(typed.grade(case.question, case.answer, use_model=False).timings.verifier_ms)
     return {"answers": len(verifier_ms), **spread(verifier_ms, "verifier_ms"), **spread(total_ms, "grade_ms"),
+            **spread(typed_ms, "typed_verifier_ms"), **spread(draft_ms or [0.0], "draft_read_ms"),
             "peak_rss_mb": peak_rss_mb()}
 
 
@@ -579,6 +593,10 @@ def table_rows(found: dict[str, dict[str, Any]], quick_reason: str | None = None
         ["verifier_ms_p50", "verifier_ms_p95"],
         lambda f: _ms(f, "verifier_ms") + f" ({f['answers']} answers by others; whole grade without store or model "
                                           + _ms(f, "grade_ms") + ")")
+    add("the verifier's share after ctrl+s, answer read at each pause in typing", "verifier",
+        ["typed_verifier_ms_p50", "typed_verifier_ms_p95"],
+        lambda f: _ms(f, "typed_verifier_ms") + " (after a pause at each sentence; each pause's reading "
+                                                + _ms(f, "draft_read_ms") + ")")
     add("first grade of a session, fresh process, question read ahead (target ≤ 0.5 s)", "first_grade",
         ["first_grade_ms", "prepare_ms"],
         lambda f: f"{f['first_grade_ms']:.0f} ms after the answer ({f['prepare_ms']:.0f} ms of loading while the "

@@ -68,7 +68,7 @@ from interviewer.packs import KeyPoint, Question
 from interviewer.prompts import load_prompt
 from interviewer.retrieval.embeddings import Embedder
 from interviewer.retrieval.search import RetrievedChunk, Retriever
-from interviewer.text import content_words, tokenize
+from interviewer.text import content_words, finished_text, tokenize
 
 # The model is asked only about key points whose evidence is inconclusive, at most this many per answer.
 UNSURE_ABOVE, UNSURE_BELOW, MAX_MODEL_VERDICTS = 0.15, 0.85, 3
@@ -250,6 +250,20 @@ class Grader:
                 self.llm.warm(build_messages(self.template, question, "", references))
         except ModelError:
             pass  # a model that cannot warm up will report its failure when it grades
+
+    def read_draft(self, question: Question, draft: str, key_point_id: str | None = None) -> None:
+        """Have the verifier read an answer while it is typed: the finished sentences of `draft`, against what they
+        will be graded on (the question, or the one key point a follow-up asks about), exactly as `grade` will
+        read them. The verifier keeps each reading, so when the answer is sent only its newest sentences wait
+        for it; every reading is the one `grade` would make (a pair is read alone, never batched), so the grade is
+        the same to the last digit. Nothing is returned and a model failure is left for `grade` to report."""
+        if self.verifier is None:
+            return  # without a verifier there is nothing slow to read ahead
+        sentences = sanitise(finished_text(draft[:GRADED_ANSWER_CHARS])).sentences
+        if not sentences:
+            return
+        points = None if key_point_id is None else [question.key_point(key_point_id)]
+        self.evidence(question, sentences, key_points=points)
 
     def zero_grade(self, question: Question, name: Guard, reason: str) -> Grade:
         """A 0 grade with its reason, for an answer that was not given (e.g. the question was skipped)."""

@@ -103,6 +103,7 @@ class OnnxVerifier:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._cache_size = cache_size
+        self.pairs_read = 0  # pairs run through the model (not answered from the readings kept)
 
     def warm(self) -> None:
         """Load the model now (e.g. while the candidate reads the question) so the first grade does not wait."""
@@ -147,6 +148,7 @@ class OnnxVerifier:
         todo = list(dict.fromkeys(pair for pair in pairs if pair not in self._cache))
         if todo:
             session, tokenizer = self._load()
+            self.pairs_read += len(todo)
             # Longest first, so the two cores finish together.
             todo.sort(key=lambda pair: len(pair[0]) + len(pair[1]), reverse=True)
             inputs = [encode_pairs(tokenizer, [pair]) for pair in todo]

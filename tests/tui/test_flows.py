@@ -115,6 +115,36 @@ async def test_evidence_quotes_are_highlighted_inside_the_answer(data_dir: Path)
 
 
 @pilot_test
+async def test_a_pause_in_typing_has_the_grader_read_the_draft(data_dir: Path) -> None:
+    """The verifier reads the answer while it is typed, at each pause, so the wait after ctrl+s is for the
+    newest sentence only; keys typed without a pause read nothing yet."""
+    drafts: list[tuple[int, str]] = []
+
+    def record_drafts(session: Any) -> None:
+        real_read = session.read_draft
+
+        def read_draft(turn: Any, text: str) -> None:
+            drafts.append((turn.number, text))
+            real_read(turn, text)
+
+        session.read_draft = read_draft
+
+    app = build_app(data_dir, interview(max_follow_ups=0), session_hook=record_drafts)
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await ready(pilot)
+        await wait_for(pilot, lambda: screen._models_ready)
+        await type_answer(pilot, "Retrieval adds passages to the prompt. ")
+        await type_answer(pilot, "The model answers from th")
+        assert drafts == [], "nothing is read while the keys keep coming"
+        await wait_for(pilot, lambda: bool(drafts), seconds=5)
+        assert drafts == [(1, "Retrieval adds passages to the prompt. The model answers from th")]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not screen.busy and bool(screen.query_one(Transcript).grades))
+        await pilot.pause(1.5)
+        assert len(drafts) == 1, "the emptied editor after ctrl+s is not read"
+
+
+@pilot_test
 async def test_hint_costs_points_and_skip_and_end_ask_first(data_dir: Path) -> None:
     app = build_app(data_dir, interview(questions=3, max_follow_ups=0))
     async with app.run_test(size=(100, 32)) as pilot:

@@ -25,6 +25,7 @@ from interviewer.grading.train_verifier import (
 )
 from interviewer.grading.verifier import CARD_FILE, MODEL_FILE, file_sha256, load_card
 from interviewer.packs import Misconception, load_pack
+from interviewer.text import finished_text, split_sentences
 from tests.conftest import FIXTURES
 from tests.fakes import BagOfWordsEmbedder, FakeVerifier
 
@@ -418,3 +419,67 @@ def test_an_answer_that_states_the_key_points_word_for_word_is_never_marked_wron
     assert len(questions) >= 50
     assert marked_wrong == []
     assert low == []
+
+
+# --- reading the answer while it is typed -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("draft", "finished"), [
+    ("LoRA freezes the weights. It trains a low-rank upd", "LoRA freezes the weights."),
+    ("LoRA freezes W. It trains a low-rank update.", "LoRA freezes W. It trains a low-rank update."),
+    ("LoRA freezes the weights\nand trai", "LoRA freezes the weights"),
+    ("It uses e.g. rank 8 for", ""),
+    ("nothing finished yet", ""),
+])
+def test_only_finished_sentences_of_a_draft_are_read(draft: str, finished: str) -> None:
+    assert finished_text(draft).strip() == finished
+
+
+def _pairs(verifier: FakeVerifier) -> set[tuple[str, str]]:
+    return {pair for call in verifier.calls for pair in call}
+
+
+def test_a_draft_is_read_exactly_as_its_grade_will_read_it(question) -> None:  # type: ignore[no-untyped-def]
+    ahead, graded = FakeVerifier(), FakeVerifier()
+    grader_with(ahead).read_draft(question, GOOD)
+    grader_with(graded).grade(question, GOOD)
+    assert _pairs(ahead) and _pairs(ahead) == _pairs(graded)
+
+
+def test_the_sentence_still_being_typed_is_not_read(question) -> None:  # type: ignore[no-untyped-def]
+    verifier = FakeVerifier()
+    grader_with(verifier).read_draft(question, "RAG fetches relevant passages at query time. Grounding reduces hallu")
+    read = {sentence for _, sentence in _pairs(verifier)}
+    assert "RAG fetches relevant passages at query time." in read
+    assert not any("hallu" in sentence for sentence in read if "hallucination" not in sentence)
+    nothing_finished = FakeVerifier()
+    grader_with(nothing_finished).read_draft(question, "RAG fetches relevant passa")
+    assert not nothing_finished.calls
+
+
+def test_a_follow_up_draft_is_read_against_its_key_point_only(question) -> None:  # type: ignore[no-untyped-def]
+    point = question.key_points[0]
+    verifier = FakeVerifier()
+    grader_with(verifier).read_draft(question, GOOD, key_point_id=point.id)
+    assert _pairs(verifier) and all(point.statement in pair for pair in _pairs(verifier))
+
+
+def test_a_draft_read_with_the_shipped_verifier_leaves_its_grade_unchanged_and_less_to_wait_for(question) -> None:  # type: ignore[no-untyped-def]
+    """The real model: the answer read sentence by sentence as it was typed (the last one not, as when ctrl+s
+    follows it at once) gets the grade of the answer read after it was sent, and after ctrl+s the verifier runs
+    only what the newest sentence added."""
+    from interviewer.grading.verifier import OnnxVerifier
+
+    sent_whole, typed = OnnxVerifier(), OnnxVerifier()
+    whole_grade = grader_with(sent_whole).grade(question, GOOD)  # type: ignore[arg-type]
+    typing = grader_with(typed)  # type: ignore[arg-type]
+    sentences = split_sentences(GOOD)
+    for count in range(1, len(sentences)):
+        typing.read_draft(question, " ".join(sentences[:count]) + " ")
+    before_send = typed.pairs_read
+    typed_grade = typing.grade(question, GOOD)
+    assert typed_grade.overall == whole_grade.overall
+    assert [kp.model_dump() for kp in typed_grade.key_points] == [kp.model_dump() for kp in whole_grade.key_points]
+    assert typed_grade.misconceptions == whole_grade.misconceptions
+    after_send = typed.pairs_read - before_send
+    assert 0 < after_send < sent_whole.pairs_read / 2, (after_send, sent_whole.pairs_read)

@@ -1,11 +1,12 @@
 """The answer panel: the question being asked, the editor the answer is typed in, and the stage line under them.
 
 It owns the conversation with the engine. Its thread workers open (or resume) the session, send what the
-candidate does (an answer, a hint, a skip, the end), retry after a failure and read the next question ahead for
-the grader; what comes back is posted as this widget's messages, which bubble to the screen that shows them. It
-holds the state of that conversation: the turn being answered, whether a step is running (`busy`: a second one is
-refused), the answer sent but not yet recorded by the engine (a failure puts it back in the editor, so it is never
-lost) and the draft, saved every two seconds and on quit.
+candidate does (an answer, a hint, a skip, the end), retry after a failure, read the next question ahead for
+the grader and, at each pause in typing, the answer's finished sentences; what comes back is posted as this
+widget's messages, which bubble to the screen that shows them. It holds the state of that conversation: the turn
+being answered, whether a step is running (`busy`: a second one is refused), the answer sent but not yet
+recorded by the engine (a failure puts it back in the editor, so it is never lost) and the draft, saved every two
+seconds and on quit.
 
 The screen settles a step (`settle`, `settle_failure`) in the same handler that shows it, so nobody ever sees the
 panel free again before the step is on screen.
@@ -24,6 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalGroup
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from interviewer.errors import InterviewerError
@@ -34,6 +36,10 @@ if TYPE_CHECKING:  # the engine's modules load with it, off the first paint
     from interviewer.agent.state import Action, Event, Turn
 
 DRAFT_SAVE_SECONDS = 2.0
+# A pause in typing this long has the grader read the answer's finished sentences (Grader.read_draft), so after
+# ctrl+s only the newest wait for the verifier. Short enough to fit between sentences, long enough not to run on
+# every key.
+READ_DRAFT_AFTER_SECONDS = 1.0
 
 Retry = Literal["open", "resume"]
 
@@ -83,6 +89,7 @@ class AnswerPanel(VerticalGroup):
         self._answer_recorded = False
         self._saved_draft = ""
         self._started_at = 0.0
+        self._read_draft_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="prompt")
@@ -134,6 +141,16 @@ class AnswerPanel(VerticalGroup):
     def _typing(self) -> None:
         if self.turn is not None and not self.busy:
             self.set_stage("")
+        if self._read_draft_timer is not None:
+            self._read_draft_timer.stop()
+        self._read_draft_timer = self.set_timer(READ_DRAFT_AFTER_SECONDS, self._paused)
+
+    def _paused(self) -> None:
+        """The candidate stopped typing for a moment: the grader reads what is finished of the answer."""
+        self._read_draft_timer = None
+        text = self.query_one("#answer", TextArea).text
+        if self.turn is not None and self.models_ready and not self.busy and not self.finished and text.strip():
+            self.read_draft(self.turn, text)
 
     @on(EventsArrived)
     def _progress(self, message: EventsArrived) -> None:
@@ -304,6 +321,20 @@ class AnswerPanel(VerticalGroup):
         if first:  # only the read-ahead that loaded the models says so, and then raises the flag
             self.app.call_from_thread(self._models_loaded, turn)
             self.models_ready = True
+
+    @work(thread=True, exclusive=True, group="draft", exit_on_error=False)
+    def read_draft(self, turn: Turn, text: str) -> None:
+        session = self.backend.session
+        # Never in the way: while a step or a read-ahead holds the engine, this pause is skipped (the next one
+        # reads the draft); a grade that starts meanwhile waits at most for one increment of new sentences.
+        if session is None or not self.backend.lock.acquire(blocking=False):
+            return
+        try:
+            session.read_draft(turn, text)
+        except Exception:  # noqa: BLE001 — an optimisation; grading reports real failures
+            pass
+        finally:
+            self.backend.lock.release()
 
     def _models_loaded(self, turn: Turn) -> None:
         # Said before the flag is set, so whoever waits for the flag sees the stage line settled; and only while
