@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -73,8 +73,9 @@ def follow_up_result(grade: dict[str, Any], skipped: bool = False) -> str:
     return f"Follow-up: {status}{score}"
 
 
-def read_answer(lines: Iterator[str]) -> str | None:
-    """The next answer, or None when the input has ended before one began."""
+def read_answer(lines: Iterator[str], on_line: Callable[[str], None] | None = None) -> str | None:
+    """The next answer, or None when the input has ended before one began. `on_line` gets the answer so far
+    after each line of it."""
     collected: list[str] = []
     for raw in lines:
         line = raw.rstrip("\r\n")
@@ -83,7 +84,53 @@ def read_answer(lines: Iterator[str]) -> str | None:
         collected.append(line)
         if len(collected) == 1 and line.strip().lower() in COMMANDS:
             return line.strip().lower()
+        if on_line is not None:
+            on_line("\n".join(collected) + "\n")  # a line break ends a sentence
     return "\n".join(collected) if collected else None
+
+
+class ReadAhead:
+    """The grader's work while the candidate types, on one thread per turn: the question first (`prepare`), then
+    the answer so far after each line (`read_draft`), only the newest draft and none once the answer is complete,
+    so the grade after it waits for the last line only. `finish` joins the thread before the answer is sent: the
+    session is never used from two threads."""
+
+    def __init__(self, session: InterviewSession, turn: Turn) -> None:
+        self._session = session
+        self._turn = turn
+        self._latest: str | None = None
+        self._finished = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def draft(self, text: str) -> None:
+        with self._changed:
+            self._latest = text
+            self._changed.notify()
+
+    def finish(self) -> None:
+        with self._changed:
+            self._finished = True
+            self._changed.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self._session.prepare(self._turn)
+        except Exception:  # noqa: BLE001 — reading ahead is an optimisation; grading reports real failures itself
+            pass
+        while True:
+            with self._changed:
+                while self._latest is None and not self._finished:
+                    self._changed.wait()
+                if self._finished or self._latest is None:
+                    return
+                text, self._latest = self._latest, None
+            try:
+                self._session.read_draft(self._turn, text)
+            except Exception:  # noqa: BLE001 — as above
+                pass
 
 
 class PlainInterview:
@@ -152,15 +199,13 @@ class PlainInterview:
         while step.turn is not None:
             turn = step.turn
             self.show_turn(turn)
-            # The grader reads the question's prompt while the candidate types; joined before the answer is sent
-            # so the model is never used from two threads.
-            preparing = threading.Thread(target=self._prepare, args=(turn,), daemon=True)
-            preparing.start()
+            # The grader reads the question, then the answer line by line, while the candidate types.
+            reading = ReadAhead(self.session, turn)
             started = time.monotonic()
-            text = read_answer(lines)
+            text = read_answer(lines, reading.draft)
             elapsed = round(time.monotonic() - started, 1)
             with self._waiting("Reading the question ahead..."):
-                preparing.join()
+                reading.finish()
             if text is None:
                 self.say()
                 self.say(f"Input ended. Session {step.session_id} is saved; resume it with "
@@ -192,12 +237,6 @@ class PlainInterview:
             return
         with self.out.status(what, spinner="dots") as status:
             yield status
-
-    def _prepare(self, turn: Turn) -> None:
-        try:
-            self.session.prepare(turn)
-        except Exception:  # noqa: BLE001 — preparing is an optimisation; grading reports real failures itself
-            pass
 
 
 def stdin_lines(stream: TextIO) -> Iterator[str]:

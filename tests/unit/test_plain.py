@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 
 from rich.console import Console
 
-from interviewer.plain import PlainInterview, read_answer
+from interviewer.plain import PlainInterview, ReadAhead, read_answer
 from interviewer.records.history import History
 from tests.agent_helpers import genai_core, make_session, plan
 from tests.fakes import make_fake_chat_model, reply, tool_call
@@ -26,6 +28,49 @@ def test_an_answer_ends_at_a_dot_line_or_the_end_of_input():
 
 def test_a_command_only_counts_on_the_first_line():
     assert read_answer(lines("I would /skip nothing\n/skip\n.\n")) == "I would /skip nothing\n/skip"
+
+
+def test_the_answer_so_far_is_handed_on_after_each_line_but_a_command_is_not():
+    seen: list[str] = []
+    assert read_answer(lines("RAG retrieves.\nIt grounds\n.\n"), seen.append) == "RAG retrieves.\nIt grounds"
+    assert seen == ["RAG retrieves.\n", "RAG retrieves.\nIt grounds\n"]
+    assert read_answer(lines("/hint\n"), seen.append) == "/hint" and len(seen) == 2
+
+
+class RecordingSession:
+    """Stands in for InterviewSession: records what the read-ahead asks of it; the first draft's read holds until
+    the test lets it go, as a slow read would."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.reading_first = threading.Event()
+        self.let_go = threading.Event()
+
+    def prepare(self, turn) -> None:  # type: ignore[no-untyped-def]
+        self.calls.append("prepare")
+
+    def read_draft(self, turn, text: str) -> None:  # type: ignore[no-untyped-def]
+        self.calls.append(text)
+        self.reading_first.set()
+        assert self.let_go.wait(5)
+
+
+def test_the_grader_reads_the_question_then_the_newest_draft_and_nothing_once_the_answer_is_in():
+    session = RecordingSession()
+    reading = ReadAhead(session, turn=None)  # type: ignore[arg-type]
+    reading.draft("one\n")
+    assert session.reading_first.wait(5)
+    reading.draft("one\ntwo\n")  # typed while the first draft is read: superseded
+    reading.draft("one\ntwo\nthree\n")
+    session.let_go.set()
+    for _ in range(100):
+        if len(session.calls) == 3:
+            break
+        time.sleep(0.05)
+    reading.finish()
+    reading.draft("one\ntwo\nthree\nfour\n")  # after the answer was sent: never read
+    time.sleep(0.1)
+    assert session.calls == ["prepare", "one\n", "one\ntwo\nthree\n"]
 
 
 def run_plain(tmp_path, text: str, chat_model=None, **plan_values):  # type: ignore[no-untyped-def]
