@@ -204,7 +204,7 @@ class PlainInterview:
             started = time.monotonic()
             text = read_answer(lines, reading.draft)
             elapsed = round(time.monotonic() - started, 1)
-            with self._waiting("Reading the question ahead..."):
+            with self._waiting("Reading ahead..."):
                 reading.finish()
             if text is None:
                 self.say()
