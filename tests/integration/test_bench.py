@@ -12,7 +12,7 @@ from tests.conftest import run_cli
 ROWS = ["--help", "first paint", "first question", "cold ingest", "unchanged re-run", "retrieval, hybrid search",
         "grading, ~80-word answer", "of which retrieval", "of which evidence", "of which model call",
         "bare llama.cpp call", "next question or follow-up", "graph turn", "tokens/s", "peak RSS", "CPU",
-        "the verifier's share of a grade, question read ahead"]
+        "the verifier's share of a grade, question read ahead", "the verifier's share after ctrl+s"]
 
 
 @pytest.mark.real_model
@@ -34,3 +34,7 @@ def test_quick_bench_prints_every_row_and_the_cpu() -> None:
     verifier = next(row for row in rows if "verifier's share" in row["what"])
     assert not verifier["unavailable"], verifier
     assert 0 < verifier["figures"]["verifier_ms_p50"] <= verifier["figures"]["verifier_ms_p95"]
+    typed = next(row for row in rows if "after ctrl+s" in row["what"])
+    assert not typed["unavailable"], typed
+    # What it measures (fewer pairs left after ctrl+s) is tested by counting pairs in tests/unit/test_verifier.py.
+    assert 0 <= typed["figures"]["typed_verifier_ms_p50"] <= typed["figures"]["typed_verifier_ms_p95"]
