@@ -12,7 +12,8 @@ from tests.conftest import run_cli
 ROWS = ["--help", "first paint", "first question", "cold ingest", "unchanged re-run", "retrieval, hybrid search",
         "grading, ~80-word answer", "of which retrieval", "of which evidence", "of which model call",
         "bare llama.cpp call", "next question or follow-up", "graph turn", "tokens/s", "peak RSS", "CPU",
-        "the verifier's share of a grade, question read ahead", "the verifier's share after ctrl+s"]
+        "the verifier's share of a grade, question read ahead", "the verifier's share after ctrl+s",
+        "first grade on screen"]
 
 
 @pytest.mark.real_model
