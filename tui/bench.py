@@ -40,6 +40,20 @@ def interviewer_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "tui.entry"]
 
 
+def capture(name: str) -> str:
+    """What tmux session `name` shows now."""
+    return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+
+
+def wait_for_text(name: str, text: str, seconds: float = 120) -> None:
+    """Poll tmux session `name` until `text` is on screen."""
+    deadline = time.perf_counter() + seconds
+    while text not in capture(name):
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"{text!r} did not appear within {seconds} s")
+        time.sleep(0.01)
+
+
 # Three sentences, typed one at a time with a pause after each but the last, as a candidate writes.
 TYPED_ANSWER = ("Retrieval-augmented generation finds passages relevant to the question in a document index. ",
                 "It puts them in the prompt, so the model answers from current, citable sources. ",
@@ -50,31 +64,20 @@ PAUSE_S = 1.5  # longer than the editor's pause before it has the draft read (RE
 def first_grade_on_screen(env: dict[str, str], typed: bool, seconds: float = 120) -> float:
     """Seconds from ctrl+s to the first grade of a fresh session on screen ("/5" in the transcript)."""
     name = f"tui-grade-{os.getpid()}"
-
-    def screen() -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
-
-    def wait_for(text: str) -> None:
-        deadline = time.perf_counter() + seconds
-        while text not in screen():
-            if time.perf_counter() > deadline:
-                raise RuntimeError(f"{text!r} did not appear within {seconds} s")
-            time.sleep(0.01)
-
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", *interviewer_command(),
                     "interview", "--questions", "1", "--topics", "rag", "--follow-ups", "0"], check=True, env=env)
     subprocess.run(["tmux", "set", "-s", "escape-time", "0"], check=True)
     try:
-        wait_for("Models ready.")  # loaded while the question is read
+        wait_for_text(name, "Models ready.", seconds)  # loaded while the question is read
         for sentence in TYPED_ANSWER if typed else ["".join(TYPED_ANSWER)]:
             subprocess.run(["tmux", "send-keys", "-t", name, "-l", sentence], check=True)
             if typed and sentence is not TYPED_ANSWER[-1]:
                 time.sleep(PAUSE_S)
-        wait_for("cheaper than retraining")
+        wait_for_text(name, "cheaper than retraining", seconds)
         started = time.perf_counter()
         subprocess.run(["tmux", "send-keys", "-t", name, "C-s"], check=True)
-        wait_for("/5")
+        wait_for_text(name, "/5", seconds)
         return time.perf_counter() - started
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
@@ -87,12 +90,8 @@ def time_to_screen(args: list[str], text: str, env: dict[str, str], seconds: flo
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30", *interviewer_command(), *args],
                    check=True, env=env)
     try:
-        while time.perf_counter() - started < seconds:
-            shown = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
-            if text in shown:
-                return time.perf_counter() - started
-            time.sleep(0.01)
-        raise RuntimeError(f"{text!r} did not appear within {seconds} s")
+        wait_for_text(name, text, seconds)
+        return time.perf_counter() - started
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
@@ -100,33 +99,22 @@ def time_to_screen(args: list[str], text: str, env: dict[str, str], seconds: flo
 def key_latency(env: dict[str, str], keys: int = 40) -> list[float]:
     """Seconds from sending a key with tmux to seeing it on screen, while the answer before it is being graded."""
     name = f"tui-keys-{os.getpid()}"
-
-    def screen() -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
-
-    def wait_for(text: str, seconds: float = 120) -> None:
-        deadline = time.perf_counter() + seconds
-        while text not in screen():
-            if time.perf_counter() > deadline:
-                raise RuntimeError(f"{text!r} did not appear")
-            time.sleep(0.02)
-
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", *interviewer_command(),
                     "interview", "--questions", "3", "--topics", "rag", "--follow-ups", "1"], check=True, env=env)
     subprocess.run(["tmux", "set", "-s", "escape-time", "0"], check=True)
     latencies: list[float] = []
     try:
-        wait_for("1 of 3")
+        wait_for_text(name, "1 of 3")
         time.sleep(3)  # the read-ahead of the question, as while a candidate reads it
         subprocess.run(["tmux", "send-keys", "-t", name, "-l", ANSWER], check=True)
         subprocess.run(["tmux", "send-keys", "-t", name, "C-s"], check=True)
-        wait_for("rading your answer")
-        typed = ""
-        while len(latencies) < keys and ("rading your answer" in screen() or "Preparing what comes" in screen()):
+        wait_for_text(name, "rading your answer")
+        typed, grading = "", ("rading your answer", "Preparing what comes")
+        while len(latencies) < keys and any(stage in capture(name) for stage in grading):
             typed += "q"
             started = time.perf_counter()
             subprocess.run(["tmux", "send-keys", "-t", name, "-l", "q"], check=True)
-            while typed not in screen():
+            while typed not in capture(name):
                 if time.perf_counter() - started > 10:
                     raise RuntimeError("a key did not show within 10 s")
                 time.sleep(0.002)
