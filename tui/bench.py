@@ -45,10 +45,17 @@ def capture(name: str) -> str:
     return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
 
 
+def flowed(screen: str) -> str:
+    """The screen's words in order, borders and line breaks gone: text the editor wrapped reads as typed (the
+    pane may be narrower than asked for: without a client attached, tmux can keep its default 80 columns)."""
+    return " ".join(screen.replace("│", " ").split())
+
+
 def wait_for_text(name: str, text: str, seconds: float = 120) -> None:
-    """Poll tmux session `name` until `text` is on screen."""
+    """Poll tmux session `name` until `text` is on screen, wherever it was wrapped."""
     deadline = time.perf_counter() + seconds
-    while text not in capture(name):
+    wanted = flowed(text)
+    while wanted not in flowed(capture(name)):
         if time.perf_counter() > deadline:
             raise RuntimeError(f"{text!r} did not appear within {seconds} s")
         time.sleep(0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -32,6 +33,9 @@ def test_quick_bench_prints_every_row_and_the_cpu() -> None:
                 assert row["result"].startswith("n/a (")
             else:
                 assert row["figures"] and all(isinstance(v, int | float) for v in row["figures"].values()), row
+    if shutil.which("tmux") is not None:  # the UI is timed whenever it can be: a failure there is a failure
+        for row in rows:
+            assert "(TUI" not in row["what"] or not row["unavailable"], row
     verifier = next(row for row in rows if "verifier's share" in row["what"])
     assert not verifier["unavailable"], verifier
     assert 0 < verifier["figures"]["verifier_ms_p50"] <= verifier["figures"]["verifier_ms_p95"]
