@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from interviewer.evaluation.bench import cpu_info, percentile
@@ -38,6 +40,23 @@ def interviewer_command() -> list[str]:
     """The `interviewer` script beside this Python, as a user starts it, else the same entry point as a module."""
     script = Path(sys.executable).parent / "interviewer"
     return [str(script)] if script.is_file() else [sys.executable, "-m", "tui.entry"]
+
+
+@contextmanager
+def tmux_session(kind: str, args: list[str], env: dict[str, str], size: tuple[int, int] = (120, 40)) -> Iterator[str]:
+    """`interviewer *args` in a detached tmux session of `size` columns and rows, named for `kind` and this process,
+    with escape-time 0 so ctrl keys arrive at once; yields its name and kills it on the way out."""
+    name = f"tui-{kind}-{os.getpid()}"
+    # A kill first, its failure ignored, as each timer did before: right after the previous session is killed the
+    # tmux server may still be exiting, and a new-session straight after it failed once in eight runs without it.
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
+                    *interviewer_command(), *args], check=True, env=env)
+    try:
+        subprocess.run(["tmux", "set", "-s", "escape-time", "0"], check=True)
+        yield name
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
 def capture(name: str) -> str:
@@ -70,47 +89,31 @@ PAUSE_S = 1.5  # longer than the editor's pause before it has the draft read (RE
 
 def first_grade_on_screen(env: dict[str, str], typed: bool, seconds: float = 120) -> float:
     """Seconds from ctrl+s to the first grade of a fresh session on screen ("/5" in the transcript)."""
-    name = f"tui-grade-{os.getpid()}"
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", *interviewer_command(),
-                    "interview", "--questions", "1", "--topics", "rag", "--follow-ups", "0"], check=True, env=env)
-    subprocess.run(["tmux", "set", "-s", "escape-time", "0"], check=True)
-    try:
+    with tmux_session("grade", ["interview", "--questions", "1", "--topics", "rag", "--follow-ups", "0"],
+                      env) as name:
         wait_for_text(name, "Models ready.", seconds)  # loaded while the question is read
-        for sentence in TYPED_ANSWER if typed else ["".join(TYPED_ANSWER)]:
-            subprocess.run(["tmux", "send-keys", "-t", name, "-l", sentence], check=True)
-            if typed and sentence is not TYPED_ANSWER[-1]:
+        for i, sentence in enumerate(TYPED_ANSWER if typed else ["".join(TYPED_ANSWER)]):
+            if i:
                 time.sleep(PAUSE_S)
+            subprocess.run(["tmux", "send-keys", "-t", name, "-l", sentence], check=True)
         wait_for_text(name, "cheaper than retraining", seconds)
         started = time.perf_counter()
         subprocess.run(["tmux", "send-keys", "-t", name, "C-s"], check=True)
         wait_for_text(name, "/5", seconds)
         return time.perf_counter() - started
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
 def time_to_screen(args: list[str], text: str, env: dict[str, str], seconds: float = 120) -> float:
-    name = f"tui-bench-{os.getpid()}"
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
     started = time.perf_counter()
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30", *interviewer_command(), *args],
-                   check=True, env=env)
-    try:
+    with tmux_session("bench", args, env, size=(100, 30)) as name:
         wait_for_text(name, text, seconds)
         return time.perf_counter() - started
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
 def key_latency(env: dict[str, str], keys: int = 40) -> list[float]:
     """Seconds from sending a key with tmux to seeing it on screen, while the answer before it is being graded."""
-    name = f"tui-keys-{os.getpid()}"
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", *interviewer_command(),
-                    "interview", "--questions", "3", "--topics", "rag", "--follow-ups", "1"], check=True, env=env)
-    subprocess.run(["tmux", "set", "-s", "escape-time", "0"], check=True)
     latencies: list[float] = []
-    try:
+    with tmux_session("keys", ["interview", "--questions", "3", "--topics", "rag", "--follow-ups", "1"], env) as name:
         wait_for_text(name, "1 of 3")
         time.sleep(3)  # the read-ahead of the question, as while a candidate reads it
         subprocess.run(["tmux", "send-keys", "-t", name, "-l", ANSWER], check=True)
@@ -126,8 +129,6 @@ def key_latency(env: dict[str, str], keys: int = 40) -> list[float]:
                     raise RuntimeError("a key did not show within 10 s")
                 time.sleep(0.002)
             latencies.append(time.perf_counter() - started)
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
     return latencies
 
 
