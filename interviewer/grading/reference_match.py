@@ -1,19 +1,18 @@
 """How well an answer matches a reference answer as a whole: the evidence for questions with no authored key points.
 
-A dataset that gives only a reference answer (no key points) gets key points cut from the reference's sentences.
-A reference of three sentences or more (RUBRIC_SENTENCES) is a rubric of sentences, each a claim the verifier
-can find supported or reversed, and is scored as authored key points are. A shorter one, such as a one-line
-reference ("To simulate the behaviour of portions of the desired software product.") cut into clauses, is a poor
-rubric: a right answer in other words matches no piece well. Such questions (`graded_as_a_whole`) are scored from
-the answer's match with the reference as a whole instead, by a separately fitted linear map (the
-`reference_only` part of grading/calibration.json). One map cannot serve both: fitted over terse answers to
-short references and longer answers to references of several sentences together, it rated neither well (on the
-development halves answers reversing a several-sentence reference averaged 2.4-2.6 of 5, and on the public
-short-answer set the map's Pearson was 0.50, against 0.64 held out by question when fitted on it alone), because
-the verifier's reading of a reference's sentences tells right from reversed on long references and little on
-terse ones. The measures, each after leaving out the words of the
-question itself (a student repeating the question shows nothing; "question demoting" in the short-answer
-grading literature):
+A dataset that gives only a reference answer (no key points) gets key points cut from the reference's sentences. A
+reference of three sentences or more (RUBRIC_SENTENCES), or of two long ones (RUBRIC_WORDS), is a rubric of
+sentences, each a claim the verifier can find supported or reversed, and is scored as authored key points are. A
+terser one, such as a one-line reference ("To simulate the behaviour of portions of the desired software product.")
+cut into clauses, is a poor rubric: a right answer in other words matches no piece well. Such questions
+(`graded_as_a_whole`) are scored from the answer's match with the reference as a whole instead, by a separately
+fitted linear map (the `reference_only` part of grading/calibration.json). One map cannot serve both: fitted over
+terse answers to short references and longer answers to references of several sentences together, it rated neither
+well (on the development halves answers reversing a several-sentence reference averaged 2.4-2.6 of 5, and on the
+public short-answer set the map's Pearson was 0.50, against 0.64 held out by question when fitted on it alone),
+because the verifier's reading of a reference's sentences tells right from reversed on long references and little on
+terse ones. The measures, each after leaving out the words of the question itself (a student repeating the question
+shows nothing; "question demoting" in the short-answer grading literature):
 
 - `similarity`: MiniLM cosine between the answer's remaining content words and the reference's;
 - `soft_recall`: for each remaining reference word, its best cosine to an answer word, averaged (a synonym or a
@@ -38,15 +37,22 @@ from interviewer.text import reference_sentences, tokenize
 FEATURES = ("similarity", "soft_recall", "whole_similarity")
 
 
-# A reference of this many sentences or more is a rubric; a shorter one (the short-answer datasets' one or two
-# terse sentences, "Based on the function signature.") is matched as a whole.
+# A reference of this many sentences or more is a rubric, and so is one of two sentences that run to RUBRIC_WORDS
+# words or more: two sentences of claims (the independent sets' two-sentence references have 57-103 words; graded
+# as a whole, answers reversing them scored 4.1-4.9 of 5). A one-sentence reference, however long, would be cut
+# into clauses, and the short-answer datasets' two-sentence ones are terse (26-30 words on Mohler, "Based on the
+# function signature. When an overloaded function is called, ..."): both are matched as a whole.
 RUBRIC_SENTENCES = 3
+RUBRIC_WORDS = 40
 
 
 def graded_as_a_whole(question: Question) -> bool:
     """A reference-only question whose reference is too short to be a rubric: scored by its match with the whole
     reference."""
-    return question.reference_only and len(reference_sentences(question.reference_answer)) < RUBRIC_SENTENCES
+    sentences = len(reference_sentences(question.reference_answer))
+    long_enough = sentences >= RUBRIC_SENTENCES or (
+        sentences == 2 and len(question.reference_answer.split()) >= RUBRIC_WORDS)
+    return question.reference_only and not long_enough
 
 
 @dataclass(frozen=True)

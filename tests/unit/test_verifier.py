@@ -343,6 +343,42 @@ def test_reference_only_questions_see_reversals_too(tmp_path) -> None:  # type: 
     assert "contradicted" in unpenalised.explanation and "less 0.0" not in unpenalised.explanation
 
 
+TWO_SENTENCE_REFERENCE = (
+    "A vector clock keeps one counter per process, and comparing two vectors tells whether one event happened "
+    "before another or whether the two are concurrent. A Lamport clock is a single counter that orders events "
+    "consistently with causality but cannot tell concurrent events apart from ordered ones.")
+
+
+def test_a_reference_of_two_long_sentences_is_a_rubric_and_its_reversal_is_seen(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two sentences of claims are graded on those sentences, so an answer reversing them scores low; matched as
+    a whole (cosine against the whole reference) the same answer, in the reference's own words, scored 4.1-4.9."""
+    from interviewer.grading.reference_match import graded_as_a_whole
+
+    question = reference_only_question(tmp_path, TWO_SENTENCE_REFERENCE)
+    assert not graded_as_a_whole(question)
+    assert [point.statement for point in question.key_points] == [
+        sentence.strip() + "." for sentence in TWO_SENTENCE_REFERENCE.rstrip(".").split(". ")]
+    readings = {(point.statement, sentence.rstrip(".") + "."): (0.05, 0.93, 0.02)
+                for point in question.key_points for sentence in REVERSED_ANSWER.split(". ")}
+    calibration = Calibration(version="test", contradict_at=0.6, cap_confidence=0.9)
+    grader = Grader(embedder=BagOfWordsEmbedder(), llm=None, calibration=calibration,
+                    verifier=FakeVerifier(readings))
+    reversed_ = grader.grade(question, REVERSED_ANSWER)
+    assert any(v.status == "contradicted" for v in reversed_.key_points)
+    assert reversed_.overall <= 1.5 < grader.grade(question, RIGHT).overall
+
+
+def test_terse_references_are_still_matched_as_a_whole(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The short-answer datasets' keys: two terse sentences, or one sentence however long (cut into clauses it
+    would be a poor rubric)."""
+    from interviewer.grading.reference_match import graded_as_a_whole
+
+    terse = "Based on the function signature. The compiler picks the overload whose signature fits the call best."
+    one_long = TWO_SENTENCE_REFERENCE.replace(". A Lamport", "; a Lamport")
+    assert graded_as_a_whole(reference_only_question(tmp_path, terse))
+    assert graded_as_a_whole(reference_only_question(tmp_path, one_long))
+
+
 def test_a_reference_only_answer_the_verifier_reads_as_saying_the_reference_scores_higher(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Cosine scores an answer in the reference's words the same whether it says what the reference says or not;
     the verifier's support reading over the reference's pieces tells them apart (a one-line reference, matched as
@@ -396,6 +432,31 @@ def test_a_reading_the_reference_answer_itself_gets_is_no_evidence_of_an_error(q
     beyond = grader_with(FakeVerifier(half_sure)).grade(question, answer)
     assert beyond.key_points[0].status == "contradicted"  # (0.95 - 0.4) / 0.6 = 0.92: still sure
     assert beyond.key_points[0].contradiction_confidence == pytest.approx((0.95 - 0.4) / 0.6, abs=1e-3)
+
+
+@pytest.mark.real_model
+def test_answers_reversing_a_two_sentence_reference_score_low_with_the_shipped_grader() -> None:
+    """The development halves' reference-only questions whose reference is two long sentences (six of them): with
+    the shipped verifier and calibration each reversed answer scores under 3 and under its right twin. Matched as
+    a whole, as they were, the reversed answers scored 4.1-4.9, above most of the right ones."""
+    from interviewer.evaluation.datasets import load_grading_dataset
+    from interviewer.grading.verifier import default_verifier
+    from interviewer.resources import knowledge_dir
+    from interviewer.retrieval.embeddings import default_embedder
+    from interviewer.text import reference_sentences
+
+    grader = Grader(embedder=default_embedder(), llm=None, verifier=default_verifier())
+    by_question: dict[str, dict[str, float]] = {}
+    for path in sorted((knowledge_dir() / "eval" / "independent" / "dev").glob("reference-only*.csv")):
+        for case in load_grading_dataset(path):
+            kind = case.row.get("kind")
+            if len(reference_sentences(case.question.reference_answer)) == 2 and kind in ("right", "reversed"):
+                grade = grader.grade(case.question, case.answer, use_model=False)
+                by_question.setdefault(f"{path.name}:{case.row['question_id']}", {})[kind] = grade.overall
+    assert len(by_question) >= 6
+    for name, scores in by_question.items():
+        assert scores["reversed"] < 3.0, (name, scores)
+        assert scores["reversed"] < scores["right"], (name, scores)
 
 
 @pytest.mark.real_model
