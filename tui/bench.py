@@ -8,7 +8,7 @@
   question is read, then the answer either pasted at once or typed a sentence at a time with a pause after each
   (the answer is then read as it is typed), ctrl+s, until the grade shows in the transcript;
 - with --keys, key latency while a grade runs: a key sent with tmux until it shows in the editor, while the answer
-  before it is being graded in the worker thread.
+  before it is being graded in the worker thread; the keys of --runs sessions pooled.
 Sessions go to a temporary data dir; the knowledge store is --store or the one your settings name (build it first
 with `interviewer ingest`). `interviewer bench` runs this in its own process (the core never imports the UI).
 Targets on 2 cores: first paint <= 0.5 s, first question <= 1.5 s, first grade <= 0.5 s after ctrl+s, key p95
@@ -149,8 +149,11 @@ def measure(store: Path, runs: int = 3, keys: bool = False) -> dict[str, float]:
                 first_grade_on_screen({**env, "INTERVIEWER_DATA_DIR": str(data / f"{key}-{run}")}, typed)
                 for run in range(runs))
         if keys:
-            latencies = key_latency({**env, "INTERVIEWER_DATA_DIR": str(data / "keys")})
-            figures.update(keys=len(latencies), key_ms_p50=percentile(latencies, 0.5) * 1000,
+            # Pooled over `runs` sessions: a grade now takes so little time that one session fits only 7-12 keys,
+            # and a p95 of so few is little more than the slowest key.
+            latencies = [latency for run in range(runs)
+                         for latency in key_latency({**env, "INTERVIEWER_DATA_DIR": str(data / f"keys-{run}")})]
+            figures.update(keys=len(latencies), key_sessions=runs, key_ms_p50=percentile(latencies, 0.5) * 1000,
                            key_ms_p95=percentile(latencies, 0.95) * 1000)
         return figures
     finally:
@@ -186,6 +189,7 @@ def main() -> None:
     if options.keys:
         print(f"key latency while a grade runs (tmux key to screen, includes ~2-5 ms of polling): p50 "
               f"{figures['key_ms_p50']:.0f} ms, p95 {figures['key_ms_p95']:.0f} ms over {figures['keys']:.0f} keys "
+              f"in {figures['key_sessions']:.0f} sessions "
               "(target p95 <= 50 ms)")
 
 
