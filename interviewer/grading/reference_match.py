@@ -49,10 +49,11 @@ RUBRIC_WORDS = 40
 def graded_as_a_whole(question: Question) -> bool:
     """A reference-only question whose reference is too short to be a rubric: scored by its match with the whole
     reference."""
+    if not question.reference_only:
+        return False
     sentences = len(reference_sentences(question.reference_answer))
-    long_enough = sentences >= RUBRIC_SENTENCES or (
-        sentences == 2 and len(question.reference_answer.split()) >= RUBRIC_WORDS)
-    return question.reference_only and not long_enough
+    return not (sentences >= RUBRIC_SENTENCES
+                or (sentences == 2 and len(question.reference_answer.split()) >= RUBRIC_WORDS))
 
 
 @dataclass(frozen=True)
