@@ -69,6 +69,22 @@ def reference_sentences(reference_answer: str) -> list[str]:
     return [s for s in split_sentences(reference_answer) if len(s.split()) >= 3]
 
 
+# A reference of this many sentences or more is a rubric, and so is one of two sentences that run to RUBRIC_WORDS
+# words or more: two sentences of claims (the independent sets' two-sentence references have 57-103 words; graded
+# as a whole, answers reversing them scored 4.1-4.9 of 5). A one-sentence reference, however long, would be cut
+# into clauses, and the short-answer datasets' two-sentence ones are terse (26-30 words on Mohler, "Based on the
+# function signature. When an overloaded function is called, ..."): both are matched as a whole.
+RUBRIC_SENTENCES = 3
+RUBRIC_WORDS = 40
+
+
+def reference_is_a_rubric(reference_answer: str) -> bool:
+    """Whether a reference answer says enough, in sentences of claims, for its sentences to be graded as key points
+    (otherwise a reference-only question is graded on its match with the reference as a whole)."""
+    sentences = len(reference_sentences(reference_answer))
+    return sentences >= RUBRIC_SENTENCES or (sentences == 2 and len(reference_answer.split()) >= RUBRIC_WORDS)
+
+
 def reference_statements(reference_answer: str, most: int = 6) -> list[str]:
     """Statements to grade against when a question has only a reference answer: its sentences (the longest ones
     when there are more than `most`), or its clauses when it is one sentence; always at least two."""

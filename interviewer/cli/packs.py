@@ -62,8 +62,9 @@ def packs_validate(
             failed += 1
         else:
             warnings = sum(1 for problem in problems if problem.severity == "warning")
-            out.print(f"{path}: ok ({len(pack.questions)} questions, {len(pack.topics)} topics"
-                      + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "") + ")",
+            counts = [(len(pack.questions), "question"), (len(pack.topics), "topic")] + (
+                [(warnings, "warning")] if warnings else [])
+            out.print(f"{path}: ok ({', '.join(f'{n} {noun}' + ('s' if n != 1 else '') for n, noun in counts)})",
                       markup=False)
     if failed:
         err.print(f"{failed} of {len(files)} pack file(s) have problems", markup=False)

@@ -1,7 +1,7 @@
 """How well an answer matches a reference answer as a whole: the evidence for questions with no authored key points.
 
 A dataset that gives only a reference answer (no key points) gets key points cut from the reference's sentences. A
-reference of three sentences or more (RUBRIC_SENTENCES), or of two long ones (RUBRIC_WORDS), is a rubric of
+reference of three sentences or more, or of two long ones (text.reference_is_a_rubric), is a rubric of
 sentences, each a claim the verifier can find supported or reversed, and is scored as authored key points are. A
 terser one, such as a one-line reference ("To simulate the behaviour of portions of the desired software product.")
 cut into clauses, is a poor rubric: a right answer in other words matches no piece well. Such questions
@@ -32,28 +32,15 @@ from pydantic import BaseModel, Field
 
 from interviewer.packs import Question
 from interviewer.retrieval.embeddings import Embedder
-from interviewer.text import reference_sentences, tokenize
+from interviewer.text import reference_is_a_rubric, tokenize
 
 FEATURES = ("similarity", "soft_recall", "whole_similarity")
-
-
-# A reference of this many sentences or more is a rubric, and so is one of two sentences that run to RUBRIC_WORDS
-# words or more: two sentences of claims (the independent sets' two-sentence references have 57-103 words; graded
-# as a whole, answers reversing them scored 4.1-4.9 of 5). A one-sentence reference, however long, would be cut
-# into clauses, and the short-answer datasets' two-sentence ones are terse (26-30 words on Mohler, "Based on the
-# function signature. When an overloaded function is called, ..."): both are matched as a whole.
-RUBRIC_SENTENCES = 3
-RUBRIC_WORDS = 40
 
 
 def graded_as_a_whole(question: Question) -> bool:
     """A reference-only question whose reference is too short to be a rubric: scored by its match with the whole
     reference."""
-    if not question.reference_only:
-        return False
-    sentences = len(reference_sentences(question.reference_answer))
-    return not (sentences >= RUBRIC_SENTENCES
-                or (sentences == 2 and len(question.reference_answer.split()) >= RUBRIC_WORDS))
+    return question.reference_only and not reference_is_a_rubric(question.reference_answer)
 
 
 @dataclass(frozen=True)

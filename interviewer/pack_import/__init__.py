@@ -28,6 +28,7 @@ from interviewer.pack_import.summary import (
     summary_lines,
 )
 from interviewer.pack_import.writer import Plan, Written, plan_pack, write_pack
+from interviewer.text import reference_is_a_rubric
 
 __all__ = ["MAX_PACKAGE_BYTES", "MAX_TEXT_BYTES", "ImportSummary", "PackImportError", "import_file",
            "summary_lines"]
@@ -158,6 +159,7 @@ def _summary(plan: Plan, read: ReadResult, written: Written) -> ImportSummary:
         skipped_reasons=group_by_reason(plan.skipped),
         skipped_rows=[SkippedRow(where=s.where, reason=s.reason, text=s.text) for s in plan.skipped],
         notices=group_by_reason(read.notices), media_skipped=read.media_skipped,
+        terse_answers=sum(not reference_is_a_rubric(q.answer) for q in plan.questions),
         replaced=written.previous_ids is not None,
         added=sum(i not in previous for i in ids), kept=sum(i in previous for i in ids),
         removed=len(previous - set(ids)), next_commands=next_commands(plan.name),

@@ -41,6 +41,9 @@ class ImportSummary(BaseModel):
     skipped_rows: list[SkippedRow]
     notices: list[ReasonGroup]
     media_skipped: int
+    # Imported answers too terse to grade on their sentences (text.reference_is_a_rubric): each question is matched
+    # against its answer as a whole, which cannot see an answer that reverses it.
+    terse_answers: int = 0
     replaced: bool  # an earlier import of the same name was rewritten in place
     added: int
     kept: int
@@ -79,6 +82,11 @@ def summary_lines(summary: ImportSummary) -> list[str]:
         lines.append(f"  It replaces the earlier import in place: {summary.kept} kept, {summary.added} new, "
                      f"{summary.removed} no longer in the file.")
     lines.append("  Topics: " + ", ".join(f"{topic} ({count})" for topic, count in summary.topics.items()))
+    if summary.terse_answers:
+        lines.append(f"  {summary.terse_answers} of {summary.imported} answers are too short to grade on their "
+                     "sentences (under three sentences, or two under 40 words): such a question is matched against "
+                     "its answer as a whole, and an answer that reverses it can score like a right one. Add key "
+                     f"points to the ones that matter; `interviewer packs validate {summary.pack_path}` lists them.")
     if summary.skipped:
         lines.append(f"Skipped {summary.skipped}:")
         lines.extend(_group_line(group) for group in summary.skipped_reasons)

@@ -99,13 +99,15 @@ questions:
     sections: [{notes}#Cache invalidation]   # file#Heading in a document above (or a built-in one)
 
   # A question with only a reference answer: leave out key_points and it is graded against the reference
-  # answer's sentences. Quicker to write; key points of your own grade more precisely.
+  # answer's sentences (write three or more, or two long ones, each a claim: a terser reference is matched as a
+  # whole and cannot see an answer that reverses it). Quicker to write; key points of your own grade more precisely.
   - id: {name}-lru
     topic: caching
     difficulty: 1
     question: What does an LRU cache evict when it is full, and when is that a good choice?
     reference_answer: >-
-      An LRU cache evicts the entry that was read longest ago. It suits workloads where recently read data is
-      likely to be read again soon.
+      An LRU cache evicts the entry that was read longest ago, keeping a recency order that every read updates.
+      It suits workloads where recently read data is likely to be read again soon, such as sessions or hot
+      records. A single scan over more data than fits pushes the whole working set out.
     sections: [{notes}#Eviction]
 """

@@ -3,7 +3,8 @@
 Topics no question uses; key points that repeat each other (the answer gets credit twice, or the two compete for
 the same sentence); key points phrased as negations (a right answer that says it positively reads as unrelated to
 "X does not Y", and one that says "not" while agreeing can read as contradicting it); probes that give their key
-point away (the candidate reads the answer in the question).
+point away (the candidate reads the answer in the question); a question without key points whose reference is too
+terse to grade its sentences as key points (an answer reversing it cannot be told from a right one).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 
 from interviewer.packs.schema import Pack, Question
-from interviewer.text import GIVEAWAY_SHARE, content_words, giveaway_share
+from interviewer.text import GIVEAWAY_SHARE, RUBRIC_WORDS, content_words, giveaway_share, reference_is_a_rubric
 
 Location = tuple[str | int, ...]
 
@@ -38,6 +39,12 @@ def pack_warnings(pack: Pack) -> list[tuple[Location, str]]:
     for q_index, question in enumerate(pack.questions):
         if not question.reference_only:
             warnings.extend((("questions", q_index, *loc), message) for loc, message in _key_point_warnings(question))
+        elif not reference_is_a_rubric(question.reference_answer):
+            warnings.append((("questions", q_index, "reference_answer"),
+                             f"question '{question.id}' has no key points and its reference answer is too terse to "
+                             "grade on its sentences, so it is matched as a whole and an answer that reverses it "
+                             "can score like a right one; add key points, or write the reference as two or more "
+                             f"sentences of claims ({RUBRIC_WORDS} words or more)"))
     return warnings
 
 

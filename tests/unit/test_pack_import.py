@@ -88,6 +88,10 @@ def test_csv_skipped_rows_are_grouped_with_their_line_numbers(tmp_path: Path) ->
     assert [(g.reason, g.examples) for g in summary.notices] == [
         ("difficulty not understood (1-3, easy/medium/hard or junior/mid/senior), 2 used", ['line 10 "5"'])]
     text = "\n".join(summary_lines(summary))
+    # Flashcard answers of a sentence or two: each is matched as a whole, and the summary says what that costs.
+    assert summary.terse_answers == summary.imported == 5
+    assert ("5 of 5 answers are too short to grade on their sentences" in text
+            and "reverses it can score like a right one" in text and "interviewer packs validate" in text)
     assert '  empty answer (1): line 6 "What is a KV cache?"' in text
     assert "Skipped 4:" in text and "interviewer packs show questions" in text
     assert "interviewer interview --pack questions" in text

@@ -132,7 +132,8 @@ def test_a_question_without_key_points_is_graded_against_its_reference_answer() 
     end = VALID.index("  - id: decoding-temperature")
     for rubric in ("    key_points: []\n", ""):
         pack, problems = validate_pack_text(VALID[:start] + rubric + VALID[end:], Path("p.yaml"))
-        assert problems == [] and pack is not None
+        # Loads; its one-sentence reference is warned about (test_..._terse_reference_is_warned_about).
+        assert pack is not None and [problem.severity for problem in problems] == ["warning"]
         question = pack.questions[0]
         assert question.reference_only and "reference-only" in question.tags
         assert len(question.key_points) >= 2
@@ -280,6 +281,24 @@ def test_near_duplicate_key_points_are_warned_about() -> None:
     pack, problems = validate_pack_text(text, Path("p.yaml"))
     assert pack is not None
     assert any("'grounding' says nearly what 'fresh-data' says" in str(problem) for problem in problems)
+
+
+def test_a_question_without_key_points_and_a_terse_reference_is_warned_about() -> None:
+    """Such a question is matched against its reference as a whole, which cannot tell a reversal from a right
+    answer: the author is told before a learner is graded on it, and what to write instead."""
+    start, end = VALID.index("    key_points:\n      - id: fresh-data"), VALID.index("  - id: decoding-temperature")
+    terse = VALID[:start] + VALID[end:]
+    pack, problems = validate_pack_text(terse, Path("p.yaml"))
+    assert pack is not None and pack.questions[0].reference_only
+    assert [problem.severity for problem in problems] == ["warning"]
+    assert "'rag-why' has no key points" in str(problems[0]) and "add key points" in str(problems[0])
+    assert str(problems[0]).startswith("p.yaml:15:")  # the line of its reference_answer
+    longer = terse.replace(
+        "reference_answer: Retrieval supplies fresh and private facts and grounds the answer in sources.",
+        "reference_answer: Retrieval supplies fresh and private facts. It grounds the answer in sources the "
+        "reader can check. It costs a search before every answer.")
+    pack, problems = validate_pack_text(longer, Path("p.yaml"))
+    assert pack is not None and pack.questions[0].reference_only and problems == []
 
 
 def test_the_valid_example_has_no_warnings() -> None:
