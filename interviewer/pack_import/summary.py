@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from interviewer.pack_import.cards import Skip
+from interviewer.text import RUBRIC_SENTENCES, RUBRIC_WORDS
 
 _EXAMPLES = 4
 
@@ -84,9 +85,10 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     lines.append("  Topics: " + ", ".join(f"{topic} ({count})" for topic, count in summary.topics.items()))
     if summary.terse_answers:
         lines.append(f"  {summary.terse_answers} of {summary.imported} answers are too short to grade on their "
-                     "sentences (under three sentences, or two under 40 words): such a question is matched against "
-                     "its answer as a whole, and an answer that reverses it can score like a right one. Add key "
-                     f"points to the ones that matter; `interviewer packs validate {summary.pack_path}` lists them.")
+                     f"sentences (under {RUBRIC_SENTENCES} sentences, or two under {RUBRIC_WORDS} words): such a "
+                     "question is matched against its answer as a whole, and an answer that reverses it can score "
+                     "like a right one. Add key points to the ones that matter; "
+                     f"`interviewer packs validate {summary.pack_path}` lists them.")
     if summary.skipped:
         lines.append(f"Skipped {summary.skipped}:")
         lines.extend(_group_line(group) for group in summary.skipped_reasons)
