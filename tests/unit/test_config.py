@@ -57,3 +57,22 @@ def test_unknown_key_in_config_file_is_rejected(isolated_environment: Path) -> N
     (isolated_environment / "config.toml").write_text("modle_path = 'x.gguf'\n")
     with pytest.raises(ConfigError, match="modle_path"):
         load_settings()
+
+
+def test_environment_names_match_without_case_and_bad_env_values_name_the_variable_s_setting(
+    isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("interviewer_n_ctx", "8192")
+    loaded = load_settings_with_origins()
+    assert loaded.settings.n_ctx == 8192 and loaded.origins["n_ctx"] == "env interviewer_n_ctx"
+    monkeypatch.setenv("INTERVIEWER_MAX_FOLLOW_UPS", "many")
+    with pytest.raises(ConfigError, match="max_follow_ups"):
+        load_settings()
+
+
+def test_an_interviewer_variable_that_names_no_setting_is_ignored(
+    isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # INTERVIEWER_CONFIG, INTERVIEWER_VERIFIER and the like are read elsewhere; they are not settings.
+    monkeypatch.setenv("INTERVIEWER_VERIFIER", "off")
+    assert load_settings().n_ctx == 4096
