@@ -59,7 +59,7 @@ def test_unknown_key_in_config_file_is_rejected(isolated_environment: Path) -> N
         load_settings()
 
 
-def test_environment_names_match_without_case_and_bad_env_values_name_the_variable_s_setting(
+def test_environment_names_match_without_case_and_a_bad_value_names_its_setting(
     isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("interviewer_n_ctx", "8192")
